@@ -1,0 +1,143 @@
+"""The contracts between the worker, the host and every binding module.
+
+A binding module provides a ``BindingProvider``; the registry maps a function.json ``type``
+string to it. Triggers are handed a ``Dispatch`` callable and never import the worker.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from funchost.errors import BindingError
+
+if TYPE_CHECKING:
+    from aiohttp import web
+    from azure.functions.meta import Datum
+
+
+@dataclass(frozen=True)
+class BindingSpec:
+    """One entry of a function's function.json ``bindings`` list."""
+
+    name: str
+    type: str
+    direction: str  # "in", "out" or "inout", lower-cased
+    properties: Mapping[str, Any]
+    data_type: str | None = None
+
+    @property
+    def is_trigger(self) -> bool:
+        """Whether this binding starts invocations (function.json convention)."""
+        return self.type.lower().endswith("trigger")
+
+    @classmethod
+    def from_json(cls, raw: Mapping[str, Any]) -> BindingSpec:
+        """Build from the JSON form that ``Function.get_function_json()`` gives."""
+        props = {k: v for k, v in raw.items() if k not in ("name", "type", "direction")}
+        return cls(
+            name=str(raw.get("name", "")),
+            type=str(raw.get("type", "")),
+            direction=str(raw.get("direction", "in")).lower(),
+            properties=props,
+            data_type=raw.get("dataType"),
+        )
+
+
+@dataclass
+class TriggerEvent:
+    """What a trigger hands to the worker: the payload and its metadata as Datums."""
+
+    data: Datum
+    metadata: dict[str, Datum] = field(default_factory=dict)
+    reason: str = "This function was programmatically called via the host APIs."
+
+
+@dataclass
+class InvocationResult:
+    """Encoded outputs of one successful invocation, keyed by binding name ('$return' too)."""
+
+    invocation_id: str
+    outputs: dict[str, Datum] = field(default_factory=dict)
+
+
+Dispatch = Callable[[TriggerEvent], Awaitable[InvocationResult]]
+HttpHandler = Callable[["web.Request", dict[str, str]], Awaitable["web.StreamResponse"]]
+
+
+class TriggerListener(Protocol):
+    """Brings events in and dispatches them; the host owns its lifecycle."""
+
+    def describe(self, base_url: str) -> str:
+        """What the start-up report prints after the function's name."""
+        ...
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+class InputBinding(Protocol):
+    """Fetches the data for one input parameter of one invocation."""
+
+    async def fetch(self, event: TriggerEvent) -> Datum | None: ...
+
+
+class OutputBinding(Protocol):
+    """Writes the encoded value of one output parameter after a successful invocation."""
+
+    async def write(self, datum: Datum, event: TriggerEvent) -> None: ...
+
+
+class HttpRouter(Protocol):
+    """The host's HTTP server, as triggers see it: a place to register routes."""
+
+    @property
+    def route_prefix(self) -> str: ...
+
+    def add_route(
+        self,
+        template: str,
+        methods: frozenset[str] | None,
+        handler: HttpHandler,
+        function_name: str,
+    ) -> None: ...
+
+
+@dataclass(frozen=True)
+class BindingContext:
+    """Everything a binding may need from the host, without importing it."""
+
+    function_name: str
+    script_root: Path
+    settings: Mapping[str, str]
+    extensions: Mapping[str, Any]
+    function_bindings: tuple[BindingSpec, ...] = ()
+    http: HttpRouter | None = None
+    logger: logging.Logger = logging.getLogger("funchost.bindings")
+
+
+class BindingProvider:
+    """Base for a binding type; override the roles the type supports."""
+
+    type_name: str = ""
+
+    def trigger(
+        self, spec: BindingSpec, ctx: BindingContext, dispatch: Dispatch
+    ) -> TriggerListener:
+        """Create (not start) the listener of a trigger binding."""
+        raise BindingError(self._unsupported("a trigger"))
+
+    def input(self, spec: BindingSpec, ctx: BindingContext) -> InputBinding:
+        """Create the fetcher of an input binding."""
+        raise BindingError(self._unsupported("an input binding"))
+
+    def output(self, spec: BindingSpec, ctx: BindingContext) -> OutputBinding | None:
+        """Create the writer of an output binding; None when the trigger consumes it."""
+        raise BindingError(self._unsupported("an output binding"))
+
+    def _unsupported(self, role: str) -> str:
+        return f"binding type '{self.type_name}' cannot be used as {role}"

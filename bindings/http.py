@@ -1,0 +1,181 @@
+"""HTTP trigger and HTTP output: aiohttp request → Datum → worker → Datum → aiohttp response.
+
+The host's server owns the socket; this module registers each function's route on it and
+translates in both directions in the shape the Functions host sends to a Python worker
+(the ``http`` TypedData), so the library's own converters build ``func.HttpRequest``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from http.cookies import SimpleCookie
+from typing import Any
+
+from aiohttp import web
+from azure.functions.meta import Datum
+from multidict import CIMultiDict
+
+from funchost.bindings.base import (
+    BindingContext,
+    BindingProvider,
+    BindingSpec,
+    Dispatch,
+    OutputBinding,
+    TriggerEvent,
+)
+from funchost.errors import BindingError
+
+log = logging.getLogger("funchost.http")
+
+_DISPLAY_ORDER = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE")
+HTTP_METHODS = frozenset(_DISPLAY_ORDER)
+
+
+class HttpTriggerListener:
+    """Serves one HTTP-triggered function through the host's router."""
+
+    def __init__(self, spec: BindingSpec, ctx: BindingContext, dispatch: Dispatch) -> None:
+        if ctx.http is None:
+            raise BindingError("the HTTP trigger needs the host's HTTP server")
+        self._dispatch = dispatch
+        self._output_name = _http_output_name(ctx.function_bindings)
+        self.methods = _methods(spec.properties.get("methods"), ctx.function_name)
+        self.route = str(spec.properties.get("route") or ctx.function_name)
+        self._prefix = ctx.http.route_prefix
+        ctx.http.add_route(self.route, self.methods, self.handle, ctx.function_name)
+
+    def describe(self, base_url: str) -> str:
+        """``[GET,POST] http://localhost:7071/api/route``, as Core Tools prints it."""
+        methods = ",".join(m for m in _DISPLAY_ORDER if self.methods is None or m in self.methods)
+        path = "/".join(p for p in (self._prefix, self.route.strip("/")) if p)
+        return f"[{methods}] {base_url}/{path}"
+
+    async def start(self) -> None:
+        """Nothing to start: the host's server already listens."""
+
+    async def stop(self) -> None:
+        """Nothing to stop: the host closes its server."""
+
+    async def handle(self, request: web.Request, route_params: dict[str, str]) -> web.StreamResponse:
+        """Run the function for one request and answer with what it produced."""
+        body = await request.read()
+        event = TriggerEvent(data=request_datum(request, route_params, body))
+        event.metadata.update({k: Datum(v, "string") for k, v in route_params.items()})
+        try:
+            result = await self._dispatch(event)
+        except Exception:
+            # The worker has already logged the failure with the user's traceback.
+            return web.Response(status=500)
+        datum = result.outputs.get(self._output_name) if self._output_name else None
+        return response_from_datum(datum)
+
+
+def request_datum(request: web.Request, route_params: Mapping[str, str], body: bytes) -> Datum:
+    """The ``http`` TypedData the Functions host would send for this request."""
+    return Datum(
+        {
+            "method": Datum(request.method, "string"),
+            "url": Datum(str(request.url), "string"),
+            "headers": _joined(request.headers.items(), ", "),
+            "query": _joined(request.query.items(), ","),
+            "params": {k: Datum(v, "string") for k, v in route_params.items()},
+            "body": Datum(body, "bytes"),
+        },
+        "http",
+    )
+
+
+def _joined(items: Iterable[tuple[str, str]], sep: str) -> dict[str, Datum]:
+    """Collapse repeated names into one value, as the host's StringValues.ToString() does."""
+    merged: dict[str, str] = {}
+    for key, value in items:
+        merged[key] = f"{merged[key]}{sep}{value}" if key in merged else value
+    return {k: Datum(v, "string") for k, v in merged.items()}
+
+
+def response_from_datum(datum: Datum | None) -> web.Response:
+    """Build the aiohttp response from the encoded HTTP output of an invocation."""
+    if datum is None or datum.value is None:
+        # No response was produced: the Functions host answers 204 No Content.
+        return web.Response(status=204)
+    if datum.type == "http":
+        return _from_http_value(datum.value)
+    if datum.type == "string":
+        return web.Response(
+            status=200, body=datum.value.encode(), content_type="text/plain", charset="utf-8"
+        )
+    if datum.type == "bytes":
+        return web.Response(status=200, body=datum.value, content_type="application/octet-stream")
+    raise BindingError(f"cannot turn a {datum.type!r} value into an HTTP response")
+
+
+def _from_http_value(value: Mapping[str, Any]) -> web.Response:
+    headers: CIMultiDict[str] = CIMultiDict()
+    for name, header in value.get("headers", {}).items():
+        headers.add(name, str(header.value))
+    for cookie in value.get("cookies") or ():
+        for line in _cookie_lines(cookie):
+            headers.add("Set-Cookie", line)
+    body_datum = value.get("body")
+    body = body_datum.value if body_datum is not None else b""
+    if isinstance(body, str):
+        body = body.encode()
+    status = int(value["status_code"].value) if value.get("status_code") else 200
+    return web.Response(status=status, body=body or None, headers=headers)
+
+
+def _cookie_lines(cookie: SimpleCookie) -> list[str]:
+    return [morsel.OutputString() for morsel in cookie.values()]
+
+
+def _http_output_name(bindings: Iterable[BindingSpec]) -> str | None:
+    for spec in bindings:
+        if spec.type.lower() == "http" and spec.direction == "out":
+            return spec.name
+    return None
+
+
+def _methods(raw: object, function_name: str) -> frozenset[str] | None:
+    if raw is None:
+        return None
+    if isinstance(raw, str) or not isinstance(raw, Iterable):
+        raise BindingError(
+            f"function '{function_name}': 'methods' is {raw!r}; expected a list of HTTP methods"
+        )
+    methods = frozenset(str(getattr(m, "value", m)).upper() for m in raw)
+    unknown = sorted(methods - HTTP_METHODS)
+    if unknown:
+        raise BindingError(
+            f"function '{function_name}': unknown HTTP method(s) {', '.join(unknown)}; "
+            f"expected some of {', '.join(sorted(HTTP_METHODS))}"
+        )
+    return methods or None
+
+
+class HttpTriggerProvider(BindingProvider):
+    """``httpTrigger``: a route on the host's server."""
+
+    type_name = "httpTrigger"
+
+    def trigger(
+        self, spec: BindingSpec, ctx: BindingContext, dispatch: Dispatch
+    ) -> HttpTriggerListener:
+        """Register the function's route; the host's server does the listening."""
+        return HttpTriggerListener(spec, ctx, dispatch)
+
+
+class HttpOutputProvider(BindingProvider):
+    """``http`` output: consumed by the HTTP trigger that started the invocation."""
+
+    type_name = "http"
+
+    def output(self, spec: BindingSpec, ctx: BindingContext) -> OutputBinding | None:
+        """The trigger reads this output from the result, so there is nothing to write."""
+        if not any(b.type.lower() == "httptrigger" for b in ctx.function_bindings):
+            raise BindingError("an 'http' output binding needs an httpTrigger on the same function")
+        return None
+
+
+HTTP_TRIGGER = HttpTriggerProvider()
+HTTP_OUTPUT = HttpOutputProvider()

@@ -1,0 +1,76 @@
+"""One registry from function.json ``type`` strings to binding providers.
+
+Entries are ``"module:attr"`` strings resolved on first use, so an Azure SDK is imported
+only when an app has a binding that needs it (an HTTP-only app never pays for them).
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from funchost.bindings.base import BindingProvider
+from funchost.errors import FunchostError
+
+# Keys are compared case-insensitively, as the Functions host does.
+_PROVIDERS: dict[str, str] = {
+    "httptrigger": "funchost.bindings.http:HTTP_TRIGGER",
+    "http": "funchost.bindings.http:HTTP_OUTPUT",
+}
+
+# Types the Azure Functions host knows that funchost does not serve yet: a clearer message
+# than "unknown" for an app that is valid in Azure.
+_PLANNED = (
+    "timerTrigger queueTrigger queue blobTrigger blob serviceBusTrigger serviceBus "
+    "eventHubTrigger eventHub cosmosDBTrigger cosmosDB eventGridTrigger eventGrid "
+    "warmupTrigger table sql sqlTrigger"
+).split()
+_PLANNED_LOWER = {t.lower(): t for t in _PLANNED}
+
+_loaded: dict[str, BindingProvider] = {}
+
+
+class UnknownBindingType(FunchostError):
+    """No provider is registered for a function.json ``type``."""
+
+
+def register(type_name: str, target: str) -> None:
+    """Register (or replace) the provider of a binding type as a ``module:attr`` string."""
+    _PROVIDERS[type_name.lower()] = target
+    _loaded.pop(type_name.lower(), None)
+
+
+def known_types() -> list[str]:
+    """Binding types funchost can serve, for error messages and docs."""
+    return sorted(_PROVIDERS)
+
+
+def get_provider(type_name: str) -> BindingProvider:
+    """Return the provider for a binding type, importing its module on first use."""
+    key = type_name.lower()
+    provider = _loaded.get(key)
+    if provider is None:
+        provider = _load(key, type_name)
+        _loaded[key] = provider
+    return provider
+
+
+def _load(key: str, type_name: str) -> BindingProvider:
+    target = _PROVIDERS.get(key)
+    if target is None:
+        raise UnknownBindingType(_unknown_message(type_name))
+    module_name, _, attr = target.partition(":")
+    provider = getattr(importlib.import_module(module_name), attr)
+    if not isinstance(provider, BindingProvider):
+        raise TypeError(f"{target} is not a BindingProvider")
+    return provider
+
+
+def _unknown_message(type_name: str) -> str:
+    if type_name.lower() in _PLANNED_LOWER:
+        return (
+            f"binding type '{type_name}' is not supported by funchost yet; "
+            f"supported types: {', '.join(known_types())}"
+        )
+    return (
+        f"unknown binding type '{type_name}'; expected one of: {', '.join(known_types())}"
+    )

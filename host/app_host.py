@@ -1,0 +1,150 @@
+"""The host's lifecycle: load configuration and app, wire functions, serve, drain, stop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from funchost.bindings.base import BindingContext
+from funchost.errors import AppLoadError, FunchostError, FunctionLoadError
+from funchost.host import hostjson, settings
+from funchost.host.options import StartOptions
+from funchost.host.server import HttpServer
+from funchost.worker.indexer import FunctionSpec, index_app
+from funchost.worker.loader import load_app, script_file_name
+from funchost.worker.runner import Runner, thread_count
+from funchost.worker.wiring import LoadedFunction, wire
+
+log = logging.getLogger("funchost.host")
+
+
+@dataclass
+class LoadState:
+    """What loading produced: functions to serve and every problem found, for the report."""
+
+    functions: list[LoadedFunction] = field(default_factory=list)
+    app_error: AppLoadError | None = None
+    function_errors: list[FunctionLoadError] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def problems(self) -> list[str]:
+        """Every problem as one line of text, whole-app first."""
+        lines = [str(self.app_error)] if self.app_error else []
+        return lines + [str(e) for e in self.function_errors]
+
+
+@dataclass(frozen=True)
+class Config:
+    """The configuration, read once at start-up."""
+
+    host: hostjson.HostConfig
+    local: settings.LocalSettings
+    settings: Mapping[str, str]
+
+
+def load_config(options: StartOptions, environ: os._Environ[str] | dict[str, str]) -> Config:
+    """local.settings.json Values go into the environment first: host.json overrides may use them."""
+    local = settings.load_local_settings(options.script_root)
+    settings.export_values(local, environ)
+    host = hostjson.load_host_config(options.script_root, environ)
+    merged = dict(environ)
+    merged.update({f"ConnectionStrings:{k}": v for k, v in local.connection_strings.items()})
+    return Config(host=host, local=local, settings=merged)
+
+
+class Host:
+    """One funchost instance serving one app."""
+
+    def __init__(self, options: StartOptions, config: Config) -> None:
+        self.options = options
+        self.config = config
+        self.state = LoadState()
+        self.server = HttpServer(config.host.http.route_prefix, self.status)
+        self.runner = Runner(thread_count(config.settings), config.host.function_timeout)
+        self._stopping = asyncio.Event()
+
+    def load(self) -> LoadState:
+        """Import, index and wire the app; whole-app and per-function errors are recorded."""
+        try:
+            loaded = load_app(self.options.script_root, script_file_name(dict(os.environ)))
+            index = index_app(loaded.app, self.options.script_root)
+        except AppLoadError as exc:
+            self.state.app_error = exc
+            return self.state
+        self.state.function_errors.extend(index.errors)
+        for spec in self._selected(index.functions):
+            self._wire(spec)
+        return self.state
+
+    def _selected(self, specs: list[FunctionSpec]) -> list[FunctionSpec]:
+        wanted = self.options.functions
+        if not wanted:
+            return specs
+        names = {s.name for s in specs}
+        for missing in sorted(set(wanted) - names):
+            self.state.warnings.append(
+                f"--functions: no function named '{missing}'; the app has: "
+                f"{', '.join(sorted(names)) or 'none'}"
+            )
+        return [s for s in specs if s.name in wanted]
+
+    def _wire(self, spec: FunctionSpec) -> None:
+        try:
+            self.state.functions.append(wire(spec, self.runner, self._binding_context))
+        except FunctionLoadError as exc:
+            self.state.function_errors.append(exc)
+
+    def _binding_context(self, spec: FunctionSpec) -> BindingContext:
+        return BindingContext(
+            function_name=spec.name,
+            script_root=self.options.script_root,
+            settings=self.config.settings,
+            extensions=self.config.host.extensions,
+            function_bindings=spec.bindings,
+            http=self.server,
+        )
+
+    def status(self) -> dict[str, Any]:
+        """The body of /admin/host/status."""
+        state = "Error" if self.state.app_error else "Running"
+        return {
+            "state": state,
+            "functions": sorted(f.spec.name for f in self.state.functions),
+            "errors": self.state.problems,
+        }
+
+    async def serve(self, started: float) -> None:
+        """Start listening and every listener, report, then run until asked to stop."""
+        await self.server.start(self.options.address, self.options.port)
+        for function in self.state.functions:
+            await function.listener.start()
+        elapsed = round((time.perf_counter() - started) * 1000)
+        self.options.out.write(
+            f"Host started in {elapsed} ms, listening on {self.options.base_url}\n"
+        )
+        self.options.out.flush()
+        await self._stopping.wait()
+        await self.shutdown()
+
+    def request_stop(self) -> None:
+        """Called from the signal handler: only sets a flag."""
+        self._stopping.set()
+
+    async def shutdown(self) -> None:
+        """Stop intake, let in-flight work finish (bounded), then close everything."""
+        log.info("Stopping host...")
+        for function in reversed(self.state.functions):
+            try:
+                await function.listener.stop()
+            except FunchostError as exc:
+                log.error("stopping the trigger of '%s' failed: %s", function.spec.name, exc)
+        await self.server.stop()
+        self.runner.shutdown()
+        log.info("Host stopped.")

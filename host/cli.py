@@ -1,0 +1,223 @@
+"""``funchost``: the command line. The only place that prints errors and chooses exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import dataclasses
+import logging
+import os
+import signal
+import sys
+import time
+from collections.abc import Coroutine, Sequence
+from pathlib import Path
+from typing import Any
+
+from funchost import __version__
+from funchost.errors import ConfigError, FunchostError
+from funchost.host import logs
+from funchost.host.app_host import Config, Host, load_config
+from funchost.host.options import DEFAULT_ADDRESS, DEFAULT_PORT, StartOptions
+from funchost.host.report import render
+
+EXIT_OK = 0
+EXIT_CRASHED = 1  # crashed while running
+EXIT_USAGE = 2  # bad usage (argparse uses 2 too)
+EXIT_NOT_STARTED = 3  # configuration or app could not be loaded: the host never started
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"", "0", "false", "no", "off"}
+
+
+def _env_flag(name: str) -> bool:
+    raw = os.environ.get(name, "").strip().lower()
+    if raw in _TRUE | _FALSE:
+        return raw in _TRUE
+    raise ConfigError("environment", name, raw, "one of 1, true, yes, on, 0, false, no, off")
+
+
+def _add_common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--script-root",
+        default=os.environ.get("FUNCHOST_SCRIPT_ROOT", "."),
+        help="folder holding function_app.py and host.json (default: .) [env: FUNCHOST_SCRIPT_ROOT]",
+    )
+    parser.add_argument(
+        "--functions",
+        nargs="+",
+        metavar="NAME",
+        default=os.environ.get("FUNCHOST_FUNCTIONS", "").replace(",", " ").split(),
+        help="load only these functions [env: FUNCHOST_FUNCTIONS, comma or space separated]",
+    )
+    parser.add_argument(
+        "--verbose",
+        action="store_true",
+        default=_env_flag("FUNCHOST_VERBOSE"),
+        help="log levels, categories, invocation ids and library logs [env: FUNCHOST_VERBOSE]",
+    )
+
+
+def _add_start_options(parser: argparse.ArgumentParser) -> None:
+    env_port = os.environ.get("FUNCHOST_PORT")
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=int(env_port) if env_port else None,
+        help=f"port to listen on (default: local.settings.json Host.LocalHttpPort, else "
+        f"{DEFAULT_PORT}) [env: FUNCHOST_PORT]",
+    )
+    parser.add_argument(
+        "--address",
+        default=os.environ.get("FUNCHOST_ADDRESS", DEFAULT_ADDRESS),
+        help=f"address to bind (default: {DEFAULT_ADDRESS}) [env: FUNCHOST_ADDRESS]",
+    )
+    parser.add_argument(
+        "--cors",
+        default=os.environ.get("FUNCHOST_CORS"),
+        help="comma-separated allowed origins (default: local.settings.json Host.CORS) "
+        "[env: FUNCHOST_CORS]",
+    )
+    parser.add_argument(
+        "--cors-credentials",
+        action="store_true",
+        default=_env_flag("FUNCHOST_CORS_CREDENTIALS"),
+        help="allow credentialed CORS requests [env: FUNCHOST_CORS_CREDENTIALS]",
+    )
+    parser.add_argument(
+        "--json-logs",
+        action="store_true",
+        default=_env_flag("FUNCHOST_JSON_LOGS"),
+        help="one JSON object per log line [env: FUNCHOST_JSON_LOGS]",
+    )
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        default=_env_flag("FUNCHOST_STRICT"),
+        help=f"exit with code {EXIT_NOT_STARTED} when the app cannot be loaded instead of "
+        "serving no functions [env: FUNCHOST_STRICT]",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser; every option also reads an environment variable."""
+    parser = argparse.ArgumentParser(
+        prog="funchost",
+        description="Run an Azure Functions Python v2 app (function_app.py) locally.",
+        epilog=f"exit codes: {EXIT_OK} ok, {EXIT_CRASHED} crashed while running, "
+        f"{EXIT_USAGE} bad usage, {EXIT_NOT_STARTED} configuration or app could not be loaded",
+    )
+    parser.add_argument("--version", action="version", version=f"funchost {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    start = sub.add_parser("start", help="serve the app, like `func start`")
+    _add_common(start)
+    _add_start_options(start)
+    check = sub.add_parser("check", help="index and validate the app without serving (for CI)")
+    _add_common(check)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``funchost`` command."""
+    started = time.perf_counter()
+    try:
+        args = build_parser().parse_args(argv)
+    except ConfigError as exc:
+        print(f"funchost: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        if args.command == "check":
+            return _check(args)
+        return _start(args, started)
+    except FunchostError as exc:
+        print(f"funchost: {exc}", file=sys.stderr)
+        return EXIT_NOT_STARTED
+
+
+def _options(args: argparse.Namespace, config: Config | None = None) -> StartOptions:
+    root = Path(args.script_root).resolve()
+    options = StartOptions(script_root=root, functions=tuple(args.functions),
+                           verbose=args.verbose)
+    if config is None:
+        return options
+    cors = tuple(o.strip() for o in args.cors.split(",") if o.strip()) if args.cors else None
+    return dataclasses.replace(
+        options,
+        port=args.port or config.local.local_http_port or DEFAULT_PORT,
+        address=args.address,
+        cors=config.local.cors if cors is None else cors,
+        cors_credentials=args.cors_credentials or config.local.cors_credentials,
+        json_logs=args.json_logs,
+        strict=args.strict,
+    )
+
+
+def _configure_logging(config: Config, options: StartOptions) -> None:
+    levels = config.host.logging
+    lowest = min([*levels.levels.values(), levels.level_for("Function.x.User")])
+    logs.configure(levels.level_for, lowest, verbose=options.verbose,
+                   json_logs=options.json_logs)
+
+
+def _check(args: argparse.Namespace) -> int:
+    options = _options(args)
+    config = load_config(options, os.environ)
+    _configure_logging(config, options)
+    state = Host(options, config).load()
+    print(render(state, options.base_url), end="")
+    problems = state.problems
+    if problems:
+        print(f"funchost check: {len(problems)} problem(s) found.", file=sys.stderr)
+        return EXIT_NOT_STARTED
+    print(f"funchost check: OK, {len(state.functions)} function(s).")
+    return EXIT_OK
+
+
+def _start(args: argparse.Namespace, started: float) -> int:
+    base = _options(args)
+    config = load_config(base, os.environ)
+    options = _options(args, config)
+    _configure_logging(config, options)
+    host = Host(options, config)
+    state = host.load()
+    print(render(state, options.base_url), end="", flush=True)
+    if state.app_error is not None and options.strict:
+        return EXIT_NOT_STARTED
+    try:
+        _run(_serve(host, started))
+    except OSError as exc:
+        print(f"funchost: cannot listen on {options.address}:{options.port}: {exc.strerror}; "
+              f"pass --port (or FUNCHOST_PORT) to use another port", file=sys.stderr)
+        return EXIT_NOT_STARTED
+    except Exception:
+        logging.getLogger("funchost.host").exception("The host crashed.")
+        return EXIT_CRASHED
+    return EXIT_OK
+
+
+async def _serve(host: Host, started: float) -> None:
+    loop = asyncio.get_running_loop()
+    presses = 0
+
+    def on_signal() -> None:
+        # The handler only sets a flag; a second signal forces the exit.
+        nonlocal presses
+        presses += 1
+        if presses > 1:
+            os._exit(EXIT_CRASHED)
+        host.request_stop()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):  # Windows has no add_signal_handler
+            loop.add_signal_handler(sig, on_signal)
+    await host.serve(started)
+
+
+def _run(coro: Coroutine[Any, Any, None]) -> None:
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(coro)
+        return
+    uvloop.run(coro)

@@ -1,0 +1,36 @@
+"""The options of ``funchost start``, resolved once from flags, environment and local.settings.json."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+DEFAULT_PORT = 7071
+DEFAULT_ADDRESS = "127.0.0.1"
+_LOCAL_ADDRESSES = ("127.0.0.1", "0.0.0.0", "localhost", "::", "::1")
+
+
+@dataclass(frozen=True)
+class StartOptions:
+    """Everything the host needs to know about how it was started."""
+
+    script_root: Path
+    port: int = DEFAULT_PORT
+    address: str = DEFAULT_ADDRESS
+    functions: tuple[str, ...] = ()
+    cors: tuple[str, ...] = ()
+    cors_credentials: bool = False
+    verbose: bool = False
+    json_logs: bool = False
+    strict: bool = False
+    out: TextIO = field(default=sys.stdout, compare=False)
+
+    @property
+    def base_url(self) -> str:
+        """The URL printed in the report: localhost for local binds, as Core Tools prints."""
+        shown = "localhost" if self.address in _LOCAL_ADDRESSES else self.address
+        if ":" in shown:
+            shown = f"[{shown}]"
+        return f"http://{shown}:{self.port}"

@@ -1,0 +1,49 @@
+"""The start-up report: functions with their triggers or URLs, and every problem, prominently."""
+
+from __future__ import annotations
+
+from funchost.host.app_host import LoadState
+
+_RULE = "=" * 72
+
+
+def render(state: LoadState, base_url: str) -> str:
+    """The text printed before the readiness line."""
+    parts = [_app_error(state)] if state.app_error else []
+    parts.append(_functions(state, base_url))
+    if state.function_errors:
+        parts.append(_function_errors(state))
+    parts.extend(f"Warning: {w}" for w in state.warnings)
+    return "\n".join(p for p in parts if p) + "\n"
+
+
+def _app_error(state: LoadState) -> str:
+    assert state.app_error is not None
+    lines = [
+        _RULE,
+        "ERROR: the app could not be loaded; no functions are served until it is fixed.",
+        str(state.app_error),
+    ]
+    if state.app_error.detail:
+        lines.append(state.app_error.detail)
+    lines.append(_RULE)
+    return "\n".join(lines)
+
+
+def _functions(state: LoadState, base_url: str) -> str:
+    if not state.functions:
+        reason = "see the errors above" if state.app_error else "see the errors below"
+        if not state.app_error and not state.function_errors:
+            reason = "the app defines none"
+        return f"No functions loaded ({reason}).\n"
+    lines = ["Functions:", ""]
+    for function in state.functions:
+        lines.append(f"\t{function.spec.name}: {function.listener.describe(base_url)}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _function_errors(state: LoadState) -> str:
+    lines = [f"{len(state.function_errors)} function(s) disabled (the rest are served):"]
+    lines.extend(f"\t{error}" for error in state.function_errors)
+    return "\n".join(lines) + "\n"

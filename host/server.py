@@ -1,0 +1,97 @@
+"""The embedded aiohttp server: one catch-all handler, the route table and the admin endpoints."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from aiohttp import web
+
+from funchost import __version__
+from funchost.bindings.base import HttpHandler
+from funchost.host.routing import RouteTable, compile_route
+
+log = logging.getLogger("funchost.server")
+
+MAX_BODY_BYTES = 100 * 1024 * 1024
+StatusProvider = Callable[[], dict[str, Any]]
+
+
+class HttpServer:
+    """Routes requests to HTTP-triggered functions; implements the bindings' HttpRouter."""
+
+    def __init__(self, route_prefix: str, status: StatusProvider) -> None:
+        self._prefix = route_prefix.strip("/")
+        self._prefix_lower = self._prefix.lower()
+        self._status = status
+        self._table: RouteTable[HttpHandler] = RouteTable()
+        self._runner: web.AppRunner | None = None
+        self._started = time.monotonic()
+
+    @property
+    def route_prefix(self) -> str:
+        """The routePrefix from host.json, without slashes."""
+        return self._prefix
+
+    def add_route(
+        self,
+        template: str,
+        methods: frozenset[str] | None,
+        handler: HttpHandler,
+        function_name: str,
+    ) -> None:
+        """Register a function's route; a conflicting route raises RouteError."""
+        self._table.add(compile_route(template, function_name), methods, handler, function_name)
+
+    async def start(self, host: str, port: int) -> None:
+        """Bind and start accepting; returns once the socket listens."""
+        app = web.Application(client_max_size=MAX_BODY_BYTES, handler_args={"access_log": None})
+        app.router.add_route("*", "/{tail:.*}", self._dispatch)
+        self._runner = web.AppRunner(app, handle_signals=False, access_log=None)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, host, port).start()
+
+    async def stop(self) -> None:
+        """Stop accepting, wait (bounded) for requests in flight, close connections."""
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def _dispatch(self, request: web.Request) -> web.StreamResponse:
+        path = request.path
+        if path.startswith("/admin/"):
+            return self._admin(request)
+        relative = self._strip_prefix(path)
+        if relative is None:
+            return web.Response(status=404)
+        match = self._table.match(request.method, relative)
+        if match is None:
+            return web.Response(status=404)
+        handler, params = match
+        return await handler(request, params)
+
+    def _strip_prefix(self, path: str) -> str | None:
+        """The path below routePrefix (case-insensitive, as ASP.NET routes), or None."""
+        trimmed = path.strip("/")
+        if not self._prefix:
+            return trimmed
+        lowered = trimmed.lower()
+        if lowered == self._prefix_lower:
+            return ""
+        if lowered.startswith(self._prefix_lower + "/"):
+            return trimmed[len(self._prefix) + 1 :]
+        return None
+
+    def _admin(self, request: web.Request) -> web.Response:
+        if request.path == "/admin/host/ping" and request.method in ("GET", "POST"):
+            return web.Response(status=200)
+        if request.path == "/admin/host/status" and request.method == "GET":
+            doc = {"version": __version__, "processUptime": self._uptime_ms()} | self._status()
+            return web.Response(text=json.dumps(doc), content_type="application/json")
+        return web.Response(status=404)
+
+    def _uptime_ms(self) -> int:
+        return int((time.monotonic() - self._started) * 1000)

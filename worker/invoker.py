@@ -1,0 +1,168 @@
+"""One invocation: decode inputs → placeholders → call → collect outputs → write them.
+
+Each step is a small function; the sequence is the official worker's, without its dispatcher.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+import azure.functions as func
+from azure.functions.meta import Datum
+
+from funchost.bindings.base import InputBinding, InvocationResult, OutputBinding, TriggerEvent
+from funchost.errors import BindingError, InvocationTimeout
+from funchost.worker import converters
+from funchost.worker.context import (
+    Context,
+    InvocationInfo,
+    RetryContext,
+    TraceContext,
+    current_invocation,
+    new_trace_parent,
+)
+from funchost.worker.indexer import FunctionSpec, ParamSpec
+from funchost.worker.loader import user_traceback
+from funchost.worker.runner import Runner
+
+log = logging.getLogger("funchost.function")
+
+
+class Out(func.Out):  # type: ignore[misc]
+    """The placeholder a function sets for an ``Out[...]`` parameter."""
+
+    def __init__(self) -> None:
+        self._value: Any = None
+
+    def set(self, val: Any) -> None:
+        """Store the value to write after the function returns."""
+        self._value = val
+
+    def get(self) -> Any:
+        """The stored value, None when never set."""
+        return self._value
+
+
+class InvocationFailed(Exception):
+    """The function (or one of its bindings) failed; already logged."""
+
+
+class Invoker:
+    """Invokes one function; it is the ``Dispatch`` callable its trigger is handed."""
+
+    def __init__(
+        self,
+        spec: FunctionSpec,
+        runner: Runner,
+        inputs: Mapping[str, InputBinding],
+        outputs: Mapping[str, OutputBinding | None],
+    ) -> None:
+        self.spec = spec
+        self._runner = runner
+        self._inputs = inputs
+        self._outputs = outputs
+        self._category = f"Function.{spec.name}"
+        self._qualified = f"Functions.{spec.name}"
+
+    async def __call__(self, event: TriggerEvent) -> InvocationResult:
+        """Run the function once for this event; raise InvocationFailed on any failure."""
+        invocation_id = str(uuid.uuid4())
+        token = current_invocation.set(InvocationInfo(invocation_id, self.spec.name))
+        self._log(logging.INFO, f"Executing '{self._qualified}' (Reason='{event.reason}', "
+                  f"Id={invocation_id})")
+        started = time.perf_counter()
+        try:
+            result = await self._invoke(event, invocation_id)
+        except BaseException as exc:
+            self._log_outcome("Failed", invocation_id, started)
+            self._log_failure(exc, invocation_id)
+            if isinstance(exc, (Exception, asyncio.CancelledError)):
+                raise InvocationFailed(str(exc)) from exc
+            raise
+        else:
+            self._log_outcome("Succeeded", invocation_id, started)
+            return result
+        finally:
+            current_invocation.reset(token)
+
+    async def _invoke(self, event: TriggerEvent, invocation_id: str) -> InvocationResult:
+        kwargs = await self._arguments(event, invocation_id)
+        value = await self._runner.call(self.spec.func, kwargs, self.spec.is_async)
+        outputs = self._collect(kwargs, value)
+        await self._write(outputs, event)
+        return InvocationResult(invocation_id=invocation_id, outputs=outputs)
+
+    async def _arguments(self, event: TriggerEvent, invocation_id: str) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {}
+        for param in self.spec.params:
+            kwargs[param.name] = await self._argument(param, event)
+        if self.spec.needs_context:
+            kwargs["context"] = self._context(event, invocation_id)
+        return kwargs
+
+    async def _argument(self, param: ParamSpec, event: TriggerEvent) -> Any:
+        if param.is_out:
+            return Out()
+        if param.name == self.spec.trigger.name:
+            datum: Datum | None = event.data
+        else:
+            datum = await self._inputs[param.name].fetch(event)
+        return converters.decode(param.binding.type, datum, event.metadata)
+
+    def _context(self, event: TriggerEvent, invocation_id: str) -> Context:
+        incoming = event.metadata.get("traceparent")
+        return Context(
+            invocation_id=invocation_id,
+            function_name=self.spec.name,
+            function_directory=self.spec.directory,
+            trace_context=TraceContext(new_trace_parent(incoming.value if incoming else None)),
+            retry_context=RetryContext(),
+        )
+
+    def _collect(self, kwargs: Mapping[str, Any], value: Any) -> dict[str, Datum]:
+        outputs: dict[str, Datum] = {}
+        for param in self.spec.params:
+            out_value = kwargs[param.name].get() if param.is_out else None
+            if out_value is not None:
+                outputs[param.name] = converters.encode(param.binding.type, out_value, param.pytype)
+        ret = self.spec.return_binding
+        if ret is not None and value is not None:
+            outputs["$return"] = converters.encode(ret.type, value, self.spec.return_pytype)
+        elif ret is None and value is not None:
+            raise BindingError(
+                f"the function returned a {type(value).__name__} but has no return binding "
+                f"($return); expected None, or declare an output binding for the value"
+            )
+        return outputs
+
+    async def _write(self, outputs: Mapping[str, Datum], event: TriggerEvent) -> None:
+        for name, datum in outputs.items():
+            writer = self._outputs.get(name)
+            if writer is not None:
+                # A write that has started must finish even if the caller goes away.
+                await asyncio.shield(writer.write(datum, event))
+
+    def _log(self, level: int, message: str) -> None:
+        log.log(level, message, extra={"category": self._category})
+
+    def _log_outcome(self, outcome: str, invocation_id: str, started: float) -> None:
+        duration = round((time.perf_counter() - started) * 1000)
+        self._log(logging.INFO, f"Executed '{self._qualified}' ({outcome}, Id={invocation_id}, "
+                  f"Duration={duration}ms)")
+
+    def _log_failure(self, exc: BaseException, invocation_id: str) -> None:
+        if isinstance(exc, InvocationTimeout):
+            self._log(logging.ERROR, f"Timeout value of {self._runner.timeout:g} s exceeded by "
+                      f"function '{self._qualified}' (Id: '{invocation_id}'). "
+                      f"Initiating cancellation.")
+            return
+        if isinstance(exc, asyncio.CancelledError):
+            self._log(logging.ERROR, f"Invocation {invocation_id} was cancelled.")
+            return
+        self._log(logging.ERROR, f"Exception while executing function: {self._qualified}\n"
+                  f"Exception: {type(exc).__name__}: {exc}\nStack: {user_traceback(exc)}")

@@ -1,0 +1,58 @@
+"""Run user code: ``async def`` on the loop, ``def`` in a bounded thread pool."""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import functools
+import os
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from funchost.errors import ConfigError, InvocationTimeout
+
+THREAD_COUNT_SETTING = "PYTHON_THREADPOOL_THREAD_COUNT"
+
+
+def thread_count(environ: Mapping[str, str]) -> int | None:
+    """PYTHON_THREADPOOL_THREAD_COUNT, or None for the executor's own default."""
+    raw = environ.get(THREAD_COUNT_SETTING)
+    if raw is None or raw == "":
+        return None
+    try:
+        count = int(raw)
+    except ValueError:
+        count = 0
+    if count < 1:
+        raise ConfigError("environment", THREAD_COUNT_SETTING, raw, "a whole number ≥ 1")
+    return count
+
+
+class Runner:
+    """Calls user functions under functionTimeout."""
+
+    def __init__(self, max_threads: int | None, timeout: float | None) -> None:
+        default = min(32, (os.cpu_count() or 1) + 4)
+        self.max_threads = max_threads or default
+        self.timeout = timeout
+        self._pool = ThreadPoolExecutor(self.max_threads, thread_name_prefix="funchost-sync")
+
+    async def call(self, fn: Callable[..., Any], kwargs: dict[str, Any], is_async: bool) -> Any:
+        """Call the function; raise InvocationTimeout past the timeout."""
+        try:
+            if is_async:
+                return await asyncio.wait_for(fn(**kwargs), self.timeout)
+            return await asyncio.wait_for(self._in_thread(fn, kwargs), self.timeout)
+        except asyncio.TimeoutError:
+            raise InvocationTimeout(f"timed out after {self.timeout:g} s") from None
+
+    def _in_thread(self, fn: Callable[..., Any], kwargs: dict[str, Any]) -> asyncio.Future[Any]:
+        # The copied context carries the invocation id into the thread for log records.
+        ctx = contextvars.copy_context()
+        call = functools.partial(ctx.run, fn, **kwargs)
+        return asyncio.get_running_loop().run_in_executor(self._pool, call)
+
+    def shutdown(self) -> None:
+        """Stop the pool without waiting for threads that overran their timeout."""
+        self._pool.shutdown(wait=False, cancel_futures=True)

@@ -1,0 +1,121 @@
+"""Connect an indexed function to its bindings: trigger listener, input fetchers, output writers."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from funchost.bindings.base import (
+    BindingContext,
+    BindingSpec,
+    InputBinding,
+    OutputBinding,
+    TriggerListener,
+)
+from funchost.bindings.connections import (
+    ConnectionNotFound,
+    SettingNotFound,
+    resolve_connection,
+    resolve_setting_refs,
+)
+from funchost.bindings.registry import get_provider
+from funchost.errors import FunchostError, FunctionLoadError
+from funchost.worker.indexer import FunctionSpec
+from funchost.worker.invoker import Invoker
+from funchost.worker.runner import Runner
+
+ContextFactory = Callable[[FunctionSpec], BindingContext]
+
+
+@dataclass
+class LoadedFunction:
+    """A function ready to serve: its spec, the invoker and the trigger's listener."""
+
+    spec: FunctionSpec
+    invoker: Invoker
+    listener: TriggerListener
+
+
+def wire(spec: FunctionSpec, runner: Runner, make_ctx: ContextFactory) -> LoadedFunction:
+    """Resolve settings, check connections and create every binding of one function.
+
+    Raises one FunctionLoadError that lists every problem found, so a user fixes them in one go.
+    """
+    ctx = make_ctx(spec)
+    problems: list[str] = []
+    spec = _resolved(spec, ctx.settings, problems)
+    ctx = dataclasses.replace(ctx, function_bindings=spec.bindings)
+    _check_connections(spec, ctx.settings, problems)
+    for binding in spec.bindings:
+        _check_type(binding, problems)
+    if problems:
+        raise FunctionLoadError(spec.name, "; ".join(problems), where=spec.where)
+    try:
+        return _create(spec, runner, ctx)
+    except FunchostError as exc:
+        raise FunctionLoadError(spec.name, str(exc), where=spec.where) from exc
+
+
+def _create(spec: FunctionSpec, runner: Runner, ctx: BindingContext) -> LoadedFunction:
+    inputs: dict[str, InputBinding] = {}
+    outputs: dict[str, OutputBinding | None] = {}
+    for binding in spec.bindings:
+        if binding.name == spec.trigger.name:
+            continue
+        provider = get_provider(binding.type)
+        if binding.direction == "out":
+            outputs[binding.name] = provider.output(binding, ctx)
+        else:
+            inputs[binding.name] = provider.input(binding, ctx)
+    invoker = Invoker(spec, runner, inputs, outputs)
+    listener = get_provider(spec.trigger.type).trigger(spec.trigger, ctx, invoker)
+    return LoadedFunction(spec=spec, invoker=invoker, listener=listener)
+
+
+def _resolved(spec: FunctionSpec, settings: Mapping[str, str], problems: list[str]) -> FunctionSpec:
+    """The spec with every %Setting% reference in binding properties replaced."""
+    bindings = tuple(_resolve_binding(b, spec.name, settings, problems) for b in spec.bindings)
+    by_name = {b.name: b for b in bindings}
+    params = tuple(dataclasses.replace(p, binding=by_name[p.name]) for p in spec.params)
+    return dataclasses.replace(
+        spec,
+        bindings=bindings,
+        params=params,
+        trigger=by_name[spec.trigger.name],
+        return_binding=by_name.get("$return"),
+    )
+
+
+def _resolve_binding(
+    binding: BindingSpec, function: str, settings: Mapping[str, str], problems: list[str]
+) -> BindingSpec:
+    props: dict[str, Any] = {}
+    for key, value in binding.properties.items():
+        if isinstance(value, str) and "%" in value:
+            where = f"function '{function}' binding '{binding.name}' property '{key}'"
+            try:
+                value = resolve_setting_refs(value, settings, where=where)
+            except SettingNotFound as exc:
+                problems.append(str(exc))
+        props[key] = value
+    return dataclasses.replace(binding, properties=props)
+
+
+def _check_connections(spec: FunctionSpec, settings: Mapping[str, str], problems: list[str]) -> None:
+    for binding in spec.bindings:
+        name = binding.properties.get("connection")
+        if not isinstance(name, str) or not name:
+            continue
+        try:
+            resolve_connection(name, settings)
+        except ConnectionNotFound as exc:
+            problems.append(f"binding '{binding.name}' ({binding.type}): {exc}")
+
+
+def _check_type(binding: BindingSpec, problems: list[str]) -> None:
+    try:
+        get_provider(binding.type)
+    except FunchostError as exc:
+        problems.append(f"binding '{binding.name}': {exc}")
