@@ -117,7 +117,7 @@ class BindingContext:
     extensions: Mapping[str, Any]
     function_bindings: tuple[BindingSpec, ...] = ()
     http: HttpRouter | None = None
-    logger: logging.Logger = logging.getLogger("funchost.bindings")
+    logger: logging.Logger = field(default_factory=lambda: logging.getLogger("funchost.bindings"))
 
 
 class BindingProvider:

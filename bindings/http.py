@@ -57,7 +57,9 @@ class HttpTriggerListener:
     async def stop(self) -> None:
         """Nothing to stop: the host closes its server."""
 
-    async def handle(self, request: web.Request, route_params: dict[str, str]) -> web.StreamResponse:
+    async def handle(
+        self, request: web.Request, route_params: dict[str, str]
+    ) -> web.StreamResponse:
         """Run the function for one request and answer with what it produced."""
         body = await request.read()
         event = TriggerEvent(data=request_datum(request, route_params, body))

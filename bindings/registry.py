@@ -19,11 +19,11 @@ _PROVIDERS: dict[str, str] = {
 
 # Types the Azure Functions host knows that funchost does not serve yet: a clearer message
 # than "unknown" for an app that is valid in Azure.
-_PLANNED = (
-    "timerTrigger queueTrigger queue blobTrigger blob serviceBusTrigger serviceBus "
-    "eventHubTrigger eventHub cosmosDBTrigger cosmosDB eventGridTrigger eventGrid "
-    "warmupTrigger table sql sqlTrigger"
-).split()
+_PLANNED = [
+    *("timerTrigger", "warmupTrigger", "queueTrigger", "queue", "blobTrigger", "blob"),
+    *("serviceBusTrigger", "serviceBus", "eventHubTrigger", "eventHub"),
+    *("cosmosDBTrigger", "cosmosDB", "eventGridTrigger", "eventGrid", "table"),
+]
 _PLANNED_LOWER = {t.lower(): t for t in _PLANNED}
 
 _loaded: dict[str, BindingProvider] = {}
@@ -71,6 +71,4 @@ def _unknown_message(type_name: str) -> str:
             f"binding type '{type_name}' is not supported by funchost yet; "
             f"supported types: {', '.join(known_types())}"
         )
-    return (
-        f"unknown binding type '{type_name}'; expected one of: {', '.join(known_types())}"
-    )
+    return f"unknown binding type '{type_name}'; expected one of: {', '.join(known_types())}"

@@ -8,7 +8,6 @@ import os
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from funchost.bindings.base import BindingContext
@@ -50,7 +49,7 @@ class Config:
 
 
 def load_config(options: StartOptions, environ: os._Environ[str] | dict[str, str]) -> Config:
-    """local.settings.json Values go into the environment first: host.json overrides may use them."""
+    """Read local.settings.json (its Values go into the environment first), then host.json."""
     local = settings.load_local_settings(options.script_root)
     settings.export_values(local, environ)
     host = hostjson.load_host_config(options.script_root, environ)

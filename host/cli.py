@@ -42,7 +42,8 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--script-root",
         default=os.environ.get("FUNCHOST_SCRIPT_ROOT", "."),
-        help="folder holding function_app.py and host.json (default: .) [env: FUNCHOST_SCRIPT_ROOT]",
+        help="folder holding function_app.py and host.json (default: .) "
+        "[env: FUNCHOST_SCRIPT_ROOT]",
     )
     parser.add_argument(
         "--functions",
@@ -137,8 +138,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _options(args: argparse.Namespace, config: Config | None = None) -> StartOptions:
     root = Path(args.script_root).resolve()
-    options = StartOptions(script_root=root, functions=tuple(args.functions),
-                           verbose=args.verbose)
+    options = StartOptions(script_root=root, functions=tuple(args.functions), verbose=args.verbose)
     if config is None:
         return options
     cors = tuple(o.strip() for o in args.cors.split(",") if o.strip()) if args.cors else None
@@ -156,8 +156,7 @@ def _options(args: argparse.Namespace, config: Config | None = None) -> StartOpt
 def _configure_logging(config: Config, options: StartOptions) -> None:
     levels = config.host.logging
     lowest = min([*levels.levels.values(), levels.level_for("Function.x.User")])
-    logs.configure(levels.level_for, lowest, verbose=options.verbose,
-                   json_logs=options.json_logs)
+    logs.configure(levels.level_for, lowest, verbose=options.verbose, json_logs=options.json_logs)
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -187,8 +186,11 @@ def _start(args: argparse.Namespace, started: float) -> int:
     try:
         _run(_serve(host, started))
     except OSError as exc:
-        print(f"funchost: cannot listen on {options.address}:{options.port}: {exc.strerror}; "
-              f"pass --port (or FUNCHOST_PORT) to use another port", file=sys.stderr)
+        print(
+            f"funchost: cannot listen on {options.address}:{options.port}: {exc.strerror}; "
+            f"pass --port (or FUNCHOST_PORT) to use another port",
+            file=sys.stderr,
+        )
         return EXIT_NOT_STARTED
     except Exception:
         logging.getLogger("funchost.host").exception("The host crashed.")

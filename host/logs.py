@@ -1,4 +1,4 @@
-"""Console logging like ``func start``: ``[<UTC timestamp>] <message>``, filtered by host.json levels.
+"""Console logging like ``func start``: ``[<UTC timestamp>] <message>``, filtered by host.json.
 
 Every record gets a category as the Functions host names them: ``Function.<name>`` for the
 host's invocation lines, ``Function.<name>.User`` for the user's own logging inside an
@@ -55,7 +55,9 @@ class CategoryFilter(logging.Filter):
         record.category = category
         invocation = current_invocation.get()
         record.invocation_id = invocation.invocation_id if invocation else ""
-        if not self._verbose and category.startswith(("Host.aiohttp", "Host.azure", "Host.asyncio")):
+        if not self._verbose and category.startswith(
+            ("Host.aiohttp", "Host.azure", "Host.asyncio")
+        ):
             return record.levelno >= logging.ERROR
         level = self._cache.get(category)
         if level is None:

@@ -1,4 +1,4 @@
-"""The options of ``funchost start``, resolved once from flags, environment and local.settings.json."""
+"""The options of ``funchost start``: flags, environment, then local.settings.json."""
 
 from __future__ import annotations
 

@@ -29,7 +29,7 @@ from funchost.errors import FunctionLoadError
 
 T = TypeVar("T")
 _Check = Callable[[str], bool]
-_Factory = Callable[["str | None"], _Check]
+_Factory = Callable[[str | None], _Check]
 
 
 class RouteError(FunctionLoadError):
@@ -69,9 +69,9 @@ def _within(measure: Callable[[str], int | None], low: int | None, high: int | N
 
 
 def _is_decimal(value: str) -> bool:
-    if _DECIMAL.fullmatch(value) is None:
-        return False
-    return abs(Decimal(value.replace(",", ""))) <= _DECIMAL_MAX
+    # Beyond 96 bits .NET's decimal overflows and TryParse fails.
+    matched = _DECIMAL.fullmatch(value) is not None
+    return matched and abs(Decimal(value.replace(",", ""))) <= _DECIMAL_MAX
 
 
 def _is_datetime(value: str) -> bool:
@@ -216,7 +216,9 @@ def _parse_param(ctx: _Ctx, source: str, group: str) -> _Param:
         )
     constraints, default = _parse_policies(ctx, name, body[len(name) :])
     if optional and default is not None:
-        raise ctx.error(f"parameter '{name}' is optional and has a default; expected one")
+        raise ctx.error(
+            f"parameter '{name}' is optional and has a default; expected one or the other"
+        )
     if stars and optional:
         raise ctx.error(f"catch-all parameter '{name}' cannot be optional; it may be empty anyway")
     checks = tuple(_make_check(ctx, name, cname, args) for cname, args in constraints)
@@ -236,19 +238,23 @@ def _parse_policies(
         constraints.append((found[1], found[2]))
         index = found.end()
     if spec[index : index + 1] == "(":  # the only other way _POLICY stops short
-        raise ctx.error(f"constraint '{constraints[-1][0]}' on '{name}' has no closing ')'")
+        raise ctx.error(
+            f"constraint '{constraints[-1][0]}' on parameter '{name}' has no closing ')'"
+        )
     return tuple(constraints), spec[index + 1 :] if index < len(spec) else None
 
 
 def _make_check(ctx: _Ctx, name: str, cname: str, args: str | None) -> _Check:
     factory = _CONSTRAINTS.get(cname.lower())
     if factory is None:
-        raise ctx.error(f"unknown constraint '{cname}' on '{name}'; expected one of {_KNOWN}")
+        raise ctx.error(
+            f"unknown constraint '{cname}' on parameter '{name}'; expected one of {_KNOWN}"
+        )
     try:
         return factory(args)
     except ValueError as exc:
         found = cname if args is None else f"{cname}({args})"
-        raise ctx.error(f"constraint '{found}' on '{name}' {exc}") from None
+        raise ctx.error(f"constraint '{found}' on parameter '{name}' {exc}") from None
 
 
 # --- checking segments -----------------------------------------------------------------
@@ -256,12 +262,7 @@ def _make_check(ctx: _Ctx, name: str, cname: str, args: str | None) -> _Check:
 
 def _text(segment: _Segment) -> str:
     """The segment as written, for messages."""
-    return "".join(
-        part.replace("{", "{{").replace("}", "}}")
-        if isinstance(part, str)
-        else f"{{{part.source}}}"
-        for part in segment
-    )
+    return "".join(part if isinstance(part, str) else f"{{{part.source}}}" for part in segment)
 
 
 def _omittable(segment: _Segment) -> bool:
@@ -282,7 +283,8 @@ def _check_segment(ctx: _Ctx, segment: _Segment, is_last: bool) -> None:
                 raise ctx.error(f"literal '{part}' contains '?'; a query is not part of a route")
         elif part.catch_all and len(segment) > 1:
             raise ctx.error(
-                f"catch-all '{part.name}' must be a whole segment, not in '{_text(segment)}'"
+                f"catch-all parameter '{part.name}' must be a whole segment, not part of "
+                f"'{_text(segment)}'"
             )
         elif part.catch_all and not is_last:
             raise ctx.error(f"catch-all parameter '{part.name}' must be in the last segment")
@@ -295,9 +297,13 @@ def _check_complex_param(ctx: _Ctx, segment: _Segment, index: int, part: _Param)
     if index and isinstance(segment[index - 1], _Param):
         raise ctx.error(f"{where} has two parameters in a row; expected text between them")
     if part.default is not None:
-        raise ctx.error(f"'{part.name}' in {where} has a default; only whole segments may")
+        raise ctx.error(
+            f"parameter '{part.name}' in {where} has a default; only a whole-segment parameter may"
+        )
     if part.optional and (index != len(segment) - 1 or segment[index - 1] != "."):
-        raise ctx.error(f"optional '{part.name}' in {where} must end it and follow a '.'")
+        raise ctx.error(
+            f"optional parameter '{part.name}' in {where} must end the segment right after a '.'"
+        )
 
 
 def _check_trailing(ctx: _Ctx, segments: list[_Segment], tail: int) -> None:

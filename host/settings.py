@@ -8,9 +8,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from funchost.host.hostjson import _MISSING, ConfigFileError, _get, _read_json_object
-
 from funchost.errors import ConfigError
+from funchost.host.hostjson import _MISSING, ConfigFileError, _get, _read_json_object
 
 _VALUE_EXPECTED = "a string, number or boolean"
 _CONNECTION_EXPECTED = 'a string, or an object with a "ConnectionString" string'

@@ -6,6 +6,7 @@ import contextvars
 import os
 import threading
 from dataclasses import dataclass
+from typing import Any
 
 import azure.functions as func
 
@@ -64,7 +65,7 @@ class RetryContext(func._abc.RetryContext):  # type: ignore[misc]
         return self._max_retry_count
 
     @property
-    def exception(self) -> None:
+    def exception(self) -> Any:  # the library types it RpcException; locally there is none
         """The previous attempt's exception is not carried locally."""
         return None
 
@@ -93,7 +94,7 @@ class Context(func.Context):  # type: ignore[misc]
         return self._invocation_id
 
     @property
-    def thread_local_storage(self) -> threading.local:
+    def thread_local_storage(self) -> Any:  # the library says type[local]; workers pass an instance
         """Storage local to the thread running the invocation."""
         return self._thread_local_storage
 

@@ -1,4 +1,4 @@
-"""The library's converter registry (``azure.functions.meta``), used as the official worker uses it."""
+"""The library's converter registry (``azure.functions.meta``), used as the official worker does."""
 
 from __future__ import annotations
 

@@ -6,6 +6,7 @@ the rest are served.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import json
 import logging
@@ -134,10 +135,8 @@ def _where(user_func: Callable[..., Any], script_root: Path) -> str:
     if code is None:
         return "<unknown>"
     path = Path(code.co_filename)
-    try:
+    with contextlib.suppress(ValueError):  # outside the script root: keep it absolute
         path = path.resolve().relative_to(script_root.resolve())
-    except ValueError:
-        pass
     return f"{path}:{code.co_firstlineno}"
 
 
@@ -264,7 +263,8 @@ def _return_type(
         return None
     if _is_out(annotation):
         raise FunctionLoadError(
-            name, "the return annotation must not be func.Out; expected the value's type",
+            name,
+            "the return annotation must not be func.Out; expected the value's type",
             where=where,
         )
     _check_type(name, where, "$return", binding, annotation, True)

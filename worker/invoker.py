@@ -73,8 +73,10 @@ class Invoker:
         """Run the function once for this event; raise InvocationFailed on any failure."""
         invocation_id = str(uuid.uuid4())
         token = current_invocation.set(InvocationInfo(invocation_id, self.spec.name))
-        self._log(logging.INFO, f"Executing '{self._qualified}' (Reason='{event.reason}', "
-                  f"Id={invocation_id})")
+        self._log(
+            logging.INFO,
+            f"Executing '{self._qualified}' (Reason='{event.reason}', Id={invocation_id})",
+        )
         started = time.perf_counter()
         try:
             result = await self._invoke(event, invocation_id)
@@ -152,17 +154,25 @@ class Invoker:
 
     def _log_outcome(self, outcome: str, invocation_id: str, started: float) -> None:
         duration = round((time.perf_counter() - started) * 1000)
-        self._log(logging.INFO, f"Executed '{self._qualified}' ({outcome}, Id={invocation_id}, "
-                  f"Duration={duration}ms)")
+        self._log(
+            logging.INFO,
+            f"Executed '{self._qualified}' ({outcome}, Id={invocation_id}, Duration={duration}ms)",
+        )
 
     def _log_failure(self, exc: BaseException, invocation_id: str) -> None:
         if isinstance(exc, InvocationTimeout):
-            self._log(logging.ERROR, f"Timeout value of {self._runner.timeout:g} s exceeded by "
-                      f"function '{self._qualified}' (Id: '{invocation_id}'). "
-                      f"Initiating cancellation.")
+            self._log(
+                logging.ERROR,
+                f"Timeout value of {self._runner.timeout:g} s exceeded by "
+                f"function '{self._qualified}' (Id: '{invocation_id}'). "
+                f"Initiating cancellation.",
+            )
             return
         if isinstance(exc, asyncio.CancelledError):
             self._log(logging.ERROR, f"Invocation {invocation_id} was cancelled.")
             return
-        self._log(logging.ERROR, f"Exception while executing function: {self._qualified}\n"
-                  f"Exception: {type(exc).__name__}: {exc}\nStack: {user_traceback(exc)}")
+        self._log(
+            logging.ERROR,
+            f"Exception while executing function: {self._qualified}\n"
+            f"Exception: {type(exc).__name__}: {exc}\nStack: {user_traceback(exc)}",
+        )

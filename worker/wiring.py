@@ -103,7 +103,9 @@ def _resolve_binding(
     return dataclasses.replace(binding, properties=props)
 
 
-def _check_connections(spec: FunctionSpec, settings: Mapping[str, str], problems: list[str]) -> None:
+def _check_connections(
+    spec: FunctionSpec, settings: Mapping[str, str], problems: list[str]
+) -> None:
     for binding in spec.bindings:
         name = binding.properties.get("connection")
         if not isinstance(name, str) or not name:

@@ -18,6 +18,7 @@ def hello(req: func.HttpRequest) -> func.HttpResponse:
             name = None
     logging.info("Python HTTP trigger function processed a request.")
     if not name:
-        return func.HttpResponse("Pass a name in the query string or in the request body.",
-                                 status_code=400)
+        return func.HttpResponse(
+            "Pass a name in the query string or in the request body.", status_code=400
+        )
     return func.HttpResponse(f"Hello, {name}. This HTTP triggered function executed successfully.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from funchost.bindings.connections import (
     Connection,
     ConnectionNotFound,
@@ -10,7 +11,6 @@ from funchost.bindings.connections import (
     resolve_connection,
     resolve_setting_refs,
 )
-
 from funchost.errors import FunchostError
 
 NOT_FOUND = (

@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from funchost.errors import ConfigError
 from funchost.host.hostjson import (
     LOG_LEVELS,
     ConfigFileError,
@@ -18,8 +20,6 @@ from funchost.host.hostjson import (
     load_host_config,
     parse_timespan,
 )
-
-from funchost.errors import ConfigError
 
 REPO = Path(__file__).resolve().parents[2]
 LEVELS_EXPECTED = "one of Trace, Debug, Information, Warning, Error, Critical, None"

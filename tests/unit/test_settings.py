@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from funchost.host.settings import LocalSettings, export_values, load_local_settings
 
 from funchost.errors import ConfigError
+from funchost.host.settings import LocalSettings, export_values, load_local_settings
 
 
 def load(root: Path, doc: Any) -> LocalSettings:
