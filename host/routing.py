@@ -12,8 +12,9 @@ Decisions where ASP.NET leaves room or Python differs:
 - ``int``, ``long``, ``min``, ``max`` and ``range`` take ASCII digits with an optional
   sign, no spaces; ``datetime`` takes what ``datetime.fromisoformat`` takes; lengths
   count code points, not UTF-16 units.
-- Two templates conflict when they differ only in parameter names and letter case;
-  constraints (and their order) count, so ``{id:int}`` next to ``{id}`` is allowed.
+- Two functions conflict when their methods overlap and their templates differ only in
+  parameter names, letter case, and optional-versus-default; constraints (in order)
+  count, so ``{id:int}`` next to ``{id}`` is allowed and precedence picks between them.
 """
 
 from __future__ import annotations
@@ -69,9 +70,10 @@ def _within(measure: Callable[[str], int | None], low: int | None, high: int | N
 
 
 def _is_decimal(value: str) -> bool:
-    # Beyond 96 bits .NET's decimal overflows and TryParse fails.
+    # Beyond 96 bits .NET's decimal overflows and TryParse fails; copy_abs() does not
+    # round to the context's 28 digits as abs() would.
     matched = _DECIMAL.fullmatch(value) is not None
-    return matched and abs(Decimal(value.replace(",", ""))) <= _DECIMAL_MAX
+    return matched and Decimal(value.replace(",", "")).copy_abs() <= _DECIMAL_MAX
 
 
 def _is_datetime(value: str) -> bool:
