@@ -11,7 +11,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -136,8 +136,11 @@ def host_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     return env
 
 
+StartHost = Callable[..., Host]
+
+
 @pytest.fixture
-def start_host() -> Iterator[object]:
+def start_host() -> Iterator[StartHost]:
     """Factory: ``start_host(app_dir, *args, env=...)`` → a ready Host; all are stopped after."""
     started: list[Host] = []
 
