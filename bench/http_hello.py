@@ -125,8 +125,9 @@ def measure(subject: Subject, duration: int, connections: int) -> Run:
     """Start the subject, warm it up, load it, and stop it."""
     port = free_port()
     url = f"http://127.0.0.1:{port}{subject.path}"
-    proc = subprocess.Popen(pinned(subject.command(port), 0), stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        pinned(subject.command(port), 0), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     try:
         wait_ok(url)
         wrk(url, 2, connections)  # warm-up
@@ -145,8 +146,9 @@ def cold_start(subject: Subject, runs: int) -> float:
     for _ in range(runs):
         port = free_port()
         started = time.perf_counter()
-        proc = subprocess.Popen(subject.command(port), stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            subject.command(port), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         try:
             wait_ok(f"http://127.0.0.1:{port}{subject.path}")
             samples.append((time.perf_counter() - started) * 1000)
@@ -183,16 +185,23 @@ def main() -> None:
 def report(results: dict[str, Run], colds: dict[str, float], args: argparse.Namespace) -> None:
     """Print the table and write bench/results/http_hello.json."""
     anchor = results[SUBJECTS[0].name]
-    print(f"{'subject':22} {'req/s':>9} {'ratio':>6} {'p50 ms':>7} {'p99 ms':>7} "
-          f"{'CPU µs/req':>10} {'RSS MB':>7}")
+    print(
+        f"{'subject':22} {'req/s':>9} {'ratio':>6} {'p50 ms':>7} {'p99 ms':>7} "
+        f"{'CPU µs/req':>10} {'RSS MB':>7}"
+    )
     for name, run in results.items():
-        print(f"{name:22} {run.rps:9.0f} {run.rps / anchor.rps:6.2f} {run.p50_ms:7.2f} "
-              f"{run.p99_ms:7.2f} {run.cpu_us_per_req:10.1f} {run.rss_mb:7.1f}")
+        print(
+            f"{name:22} {run.rps:9.0f} {run.rps / anchor.rps:6.2f} {run.p50_ms:7.2f} "
+            f"{run.p99_ms:7.2f} {run.cpu_us_per_req:10.1f} {run.rss_mb:7.1f}"
+        )
     for name, ms in colds.items():
         print(f"cold start (spawn → first 200), {name}: {ms:.0f} ms median of {args.cold}")
     RESULTS.mkdir(exist_ok=True)
-    doc = {"args": vars(args), "runs": {k: asdict(v) for k, v in results.items()},
-           "cold_start_ms": colds}
+    doc = {
+        "args": vars(args),
+        "runs": {k: asdict(v) for k, v in results.items()},
+        "cold_start_ms": colds,
+    }
     (RESULTS / "http_hello.json").write_text(json.dumps(doc, indent=2))
 
 

@@ -18,8 +18,14 @@ def main() -> None:
 
     app = web.Application()
     app.router.add_get("/api/async", hello)
-    web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), print=None,
-                access_log=None, loop=uvloop.new_event_loop())
+    web.run_app(
+        app,
+        host="127.0.0.1",
+        port=int(sys.argv[1]),
+        print=None,
+        access_log=None,
+        loop=uvloop.new_event_loop(),
+    )
 
 
 if __name__ == "__main__":

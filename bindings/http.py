@@ -61,11 +61,14 @@ class HttpTriggerListener:
         self, request: web.Request, route_params: dict[str, str]
     ) -> web.StreamResponse:
         """Run the function for one request and answer with what it produced."""
-        body = await request.read()
-        event = TriggerEvent(data=request_datum(request, route_params, body))
-        event.metadata.update({k: Datum(v, "string") for k, v in route_params.items()})
         try:
-            result = await self._dispatch(event)
+            body = await request.read()
+        except ConnectionError:
+            # The client left before sending its whole body: nothing to run, nobody to answer.
+            log.debug("client disconnected while sending the body of %s", request.path)
+            return web.Response(status=400)
+        try:
+            result = await self._dispatch(trigger_event(request, route_params, body))
         except Exception:
             # The worker has already logged the failure with the user's traceback.
             return web.Response(status=500)
@@ -73,14 +76,31 @@ class HttpTriggerListener:
         return response_from_datum(datum)
 
 
+def trigger_event(
+    request: web.Request, route_params: Mapping[str, str], body: bytes
+) -> TriggerEvent:
+    """The request as an event: the ``http`` datum, with route values as trigger metadata."""
+    event = TriggerEvent(data=request_datum(request, route_params, body))
+    event.metadata.update({k: Datum(v, "string") for k, v in route_params.items()})
+    traceparent = request.headers.get("traceparent")
+    if traceparent:
+        # The invocation continues the caller's W3C trace, as the Functions host's does.
+        event.metadata["traceparent"] = Datum(traceparent, "string")
+    return event
+
+
 def request_datum(request: web.Request, route_params: Mapping[str, str], body: bytes) -> Datum:
     """The ``http`` TypedData the Functions host would send for this request."""
+    headers = _string_values(request.headers.items())
+    # The host leaves out query parameters whose value is empty (Python workers do not
+    # declare the capability that keeps them); headers are kept even when empty.
+    query = {k: v for k, v in _string_values(request.query.items()).items() if v}
     return Datum(
         {
             "method": Datum(request.method, "string"),
             "url": Datum(str(request.url), "string"),
-            "headers": _joined(request.headers.items(), ", "),
-            "query": _joined(request.query.items(), ","),
+            "headers": {k.lower(): Datum(v, "string") for k, v in headers.items()},
+            "query": {k: Datum(v, "string") for k, v in query.items()},
             "params": {k: Datum(v, "string") for k, v in route_params.items()},
             "body": Datum(body, "bytes"),
         },
@@ -88,12 +108,18 @@ def request_datum(request: web.Request, route_params: Mapping[str, str], body: b
     )
 
 
-def _joined(items: Iterable[tuple[str, str]], sep: str) -> dict[str, Datum]:
-    """Collapse repeated names into one value, as the host's StringValues.ToString() does."""
-    merged: dict[str, str] = {}
+def _string_values(items: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """One value per name, as .NET's StringValues.ToString() gives it to the worker.
+
+    Names match case-insensitively (the first spelling is kept) and repeated values are
+    joined with ',' without a space, skipping empty ones.
+    """
+    spelled: dict[str, str] = {}
+    grouped: dict[str, list[str]] = {}
     for key, value in items:
-        merged[key] = f"{merged[key]}{sep}{value}" if key in merged else value
-    return {k: Datum(v, "string") for k, v in merged.items()}
+        spelled.setdefault(key.lower(), key)
+        grouped.setdefault(key.lower(), []).append(value)
+    return {spelled[k]: ",".join(v for v in values if v) for k, values in grouped.items()}
 
 
 def response_from_datum(datum: Datum | None) -> web.Response:
@@ -112,10 +138,16 @@ def response_from_datum(datum: Datum | None) -> web.Response:
     raise BindingError(f"cannot turn a {datum.type!r} value into an HTTP response")
 
 
+# aiohttp frames the body itself; a stale Content-Length from the function would cut the
+# body short or leave bytes that corrupt the next response on the connection.
+_FRAMING_HEADERS = frozenset({"content-length", "transfer-encoding"})
+
+
 def _from_http_value(value: Mapping[str, Any]) -> web.Response:
     headers: CIMultiDict[str] = CIMultiDict()
     for name, header in value.get("headers", {}).items():
-        headers.add(name, str(header.value))
+        if name.lower() not in _FRAMING_HEADERS:
+            headers.add(name, str(header.value))
     for cookie in value.get("cookies") or ():
         for line in _cookie_lines(cookie):
             headers.add("Set-Cookie", line)

@@ -11,11 +11,13 @@ import importlib
 from funchost.bindings.base import BindingProvider
 from funchost.errors import FunchostError
 
-# Keys are compared case-insensitively, as the Functions host does.
+# Keys are lower-cased: types are compared case-insensitively, as the Functions host does.
 _PROVIDERS: dict[str, str] = {
     "httptrigger": "funchost.bindings.http:HTTP_TRIGGER",
     "http": "funchost.bindings.http:HTTP_OUTPUT",
 }
+# How each type is spelled in function.json and the docs, for messages.
+_DISPLAY: dict[str, str] = {"httptrigger": "httpTrigger", "http": "http"}
 
 # Types the Azure Functions host knows that funchost does not serve yet: a clearer message
 # than "unknown" for an app that is valid in Azure.
@@ -36,12 +38,19 @@ class UnknownBindingType(FunchostError):
 def register(type_name: str, target: str) -> None:
     """Register (or replace) the provider of a binding type as a ``module:attr`` string."""
     _PROVIDERS[type_name.lower()] = target
+    _DISPLAY[type_name.lower()] = type_name
     _loaded.pop(type_name.lower(), None)
 
 
 def known_types() -> list[str]:
-    """Binding types funchost can serve, for error messages and docs."""
-    return sorted(_PROVIDERS)
+    """Binding types funchost can serve, as function.json spells them, for messages and docs."""
+    spelled = (_DISPLAY.get(key) or _PLANNED_LOWER.get(key) or key for key in _PROVIDERS)
+    return sorted(spelled, key=str.lower)
+
+
+def unsupported_reason(type_name: str) -> str | None:
+    """Why funchost cannot serve this binding type, or None if it can (imports nothing)."""
+    return None if type_name.lower() in _PROVIDERS else _unknown_message(type_name)
 
 
 def get_provider(type_name: str) -> BindingProvider:

@@ -32,15 +32,22 @@ def _app_error(state: LoadState) -> str:
 
 def _functions(state: LoadState, base_url: str) -> str:
     if not state.functions:
-        reason = "see the errors above" if state.app_error else "see the errors below"
-        if not state.app_error and not state.function_errors:
-            reason = "the app defines none"
-        return f"No functions loaded ({reason}).\n"
+        return f"No functions loaded ({_no_functions_reason(state)}).\n"
     lines = ["Functions:", ""]
     for function in state.functions:
         lines.append(f"\t{function.spec.name}: {function.listener.describe(base_url)}")
         lines.append("")
     return "\n".join(lines)
+
+
+def _no_functions_reason(state: LoadState) -> str:
+    if state.app_error:
+        return "the app could not be loaded: see the error above"
+    if state.function_errors:
+        return "every function is disabled: see the errors below"
+    if state.warnings:
+        return "none was selected: see the warnings below"
+    return "the app defines none"
 
 
 def _function_errors(state: LoadState) -> str:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import unquote
 
 from aiohttp import web
 
@@ -18,6 +20,19 @@ log = logging.getLogger("funchost.server")
 
 MAX_BODY_BYTES = 100 * 1024 * 1024
 StatusProvider = Callable[[], dict[str, Any]]
+
+
+_ENCODED_SLASH = re.compile("(%2[fF])")
+
+
+def kestrel_path(raw_path: str) -> str:
+    """The path percent-decoded except ``%2F``, as Kestrel decodes it for routing.
+
+    An encoded slash stays encoded, so it is data inside one segment (and one route value)
+    rather than a separator, as in the Functions host.
+    """
+    parts = _ENCODED_SLASH.split(raw_path)
+    return "".join(part if index % 2 else unquote(part) for index, part in enumerate(parts))
 
 
 class HttpServer:
@@ -48,7 +63,9 @@ class HttpServer:
 
     async def start(self, host: str, port: int) -> None:
         """Bind and start accepting; returns once the socket listens."""
-        app = web.Application(client_max_size=MAX_BODY_BYTES, handler_args={"access_log": None})
+        # The Functions host hands a function the body as sent: a gzip body stays gzip.
+        handler_args = {"access_log": None, "auto_decompress": False}
+        app = web.Application(client_max_size=MAX_BODY_BYTES, handler_args=handler_args)
         app.router.add_route("*", "/{tail:.*}", self._dispatch)
         self._runner = web.AppRunner(app, handle_signals=False, access_log=None)
         await self._runner.setup()
@@ -61,7 +78,7 @@ class HttpServer:
             self._runner = None
 
     async def _dispatch(self, request: web.Request) -> web.StreamResponse:
-        path = request.path
+        path = kestrel_path(request.rel_url.raw_path)
         if path.startswith("/admin/"):
             return self._admin(request)
         relative = self._strip_prefix(path)

@@ -20,9 +20,17 @@ import azure.functions as func
 from azure.functions import FunctionRegister
 from azure.functions.decorators.function_app import Function
 
+from funchost.bindings import registry
 from funchost.bindings.base import BindingSpec
 from funchost.errors import AppLoadError, FunctionLoadError
 from funchost.worker import converters
+
+# The annotation to suggest when one is wrong, per (binding type, is output); others get a
+# generic phrase. The library's converters decide what is accepted; this only words it.
+_EXPECTED_TYPES: Mapping[tuple[str, bool], str] = {
+    ("httptrigger", False): "func.HttpRequest",
+    ("http", True): "func.HttpResponse or str",
+}
 
 
 @dataclass(frozen=True)
@@ -97,22 +105,42 @@ def _duplicate_message(app: FunctionRegister, script_root: Path, exc: ValueError
     if not dups:
         return f"indexing the app failed: {exc}"
     return "; ".join(
-        f"duplicate function name '{n}' declared at {' and '.join(w)}; expected unique "
-        f"names (rename the function or use @app.function_name)"
+        f"{w[-1]}: function name '{n}' is used {len(w)} times, at {_and(w)}; expected "
+        f"each name once (change one @app.function_name(...) or rename one Python function)"
         for n, w in dups.items()
     )
 
 
+def join_problems(problems: list[str]) -> str:
+    """One line for all of a function's problems, numbered when there are several."""
+    if len(problems) == 1:
+        return problems[0]
+    numbered = "; ".join(f"({i}) {p}" for i, p in enumerate(problems, 1))
+    return f"{len(problems)} problems: {numbered}"
+
+
+def _and(items: list[str]) -> str:
+    return f"{', '.join(items[:-1])} and {items[-1]}"
+
+
 def build_spec(function: Function, script_root: Path) -> FunctionSpec:
-    """Validate one function's bindings against its signature and build its spec."""
+    """Validate one function's bindings against its signature and build its spec.
+
+    Every problem found is listed in one FunctionLoadError, so a user fixes them in one go.
+    """
     name = str(function.get_function_name())
     user_func = function.get_user_function()
     where = _where(user_func, script_root)
     bindings = tuple(_binding_specs(function))
-    trigger = _trigger(name, where, bindings)
+    problems: list[str] = []
+    trigger = _trigger(bindings, problems)
+    _check_binding_types(bindings, problems)
     annotations = _annotations(user_func)
-    params, needs_context = _bind_params(name, where, user_func, bindings, annotations)
+    params, needs_context = _bind_params(user_func, bindings, annotations, problems)
     return_binding = next((b for b in bindings if b.name == "$return"), None)
+    return_pytype = _return_type(return_binding, annotations, problems)
+    if problems or trigger is None:
+        raise FunctionLoadError(name, join_problems(problems), where=where)
     return FunctionSpec(
         name=name,
         func=user_func,
@@ -123,7 +151,7 @@ def build_spec(function: Function, script_root: Path) -> FunctionSpec:
         bindings=bindings,
         params=params,
         return_binding=return_binding,
-        return_pytype=_return_type(name, where, return_binding, annotations),
+        return_pytype=return_pytype,
         needs_context=needs_context,
         settings=_settings(function),
         http_type=str(getattr(function, "http_type", "function")),
@@ -145,14 +173,20 @@ def _binding_specs(function: Function) -> list[BindingSpec]:
     return [BindingSpec.from_json(b) for b in raw.get("bindings", [])]
 
 
-def _trigger(name: str, where: str, bindings: tuple[BindingSpec, ...]) -> BindingSpec:
+def _trigger(bindings: tuple[BindingSpec, ...], problems: list[str]) -> BindingSpec | None:
     triggers = [b for b in bindings if b.is_trigger]
-    if len(triggers) != 1:
-        found = ", ".join(b.type for b in triggers) or "none"
-        raise FunctionLoadError(
-            name, f"expected exactly one trigger binding, found {found}", where=where
-        )
-    return triggers[0]
+    if len(triggers) == 1:
+        return triggers[0]
+    found = ", ".join(f"'{b.name}' ({b.type})" for b in triggers) or "none"
+    problems.append(f"expected exactly one trigger binding, found {found}")
+    return None
+
+
+def _check_binding_types(bindings: tuple[BindingSpec, ...], problems: list[str]) -> None:
+    for binding in bindings:
+        reason = registry.unsupported_reason(binding.type)
+        if reason is not None:
+            problems.append(f"binding '{binding.name}': {reason}")
 
 
 def _annotations(user_func: Callable[..., Any]) -> dict[str, Any]:
@@ -169,105 +203,110 @@ def _settings(function: Function) -> dict[str, Mapping[str, Any]]:
 
 
 def _bind_params(
-    name: str,
-    where: str,
     user_func: Callable[..., Any],
     bindings: tuple[BindingSpec, ...],
     annotations: Mapping[str, Any],
+    problems: list[str],
 ) -> tuple[tuple[ParamSpec, ...], bool]:
     params = dict(inspect.signature(user_func).parameters)
     bound = {b.name: b for b in bindings if b.name != "$return"}
     needs_context = "context" in params and "context" not in bound
     if needs_context:
         params.pop("context")
-        _check_context_annotation(name, where, annotations.get("context"))
-    _check_names_match(name, where, set(params), set(bound))
-    specs = [_param_spec(name, where, p, bound[p], annotations.get(p)) for p in params]
+        _check_context_annotation(annotations.get("context"), problems)
+    _check_names_match(list(params), bound, problems)
+    specs = [_param_spec(p, bound[p], annotations.get(p), problems) for p in params if p in bound]
     return tuple(specs), needs_context
 
 
-def _check_context_annotation(name: str, where: str, annotation: Any) -> None:
+def _check_context_annotation(annotation: Any, problems: list[str]) -> None:
     # The worker accepts any class named Context (the ASGI/WSGI helpers bring their own).
     if annotation is None or getattr(annotation, "__name__", None) == "Context":
         return
-    raise FunctionLoadError(
-        name,
-        f"the 'context' parameter is expected to be of type azure.functions.Context, "
-        f"got {annotation!r}",
-        where=where,
+    problems.append(
+        f"parameter 'context' is annotated {_type_name(annotation)}; expected func.Context"
     )
 
 
-def _check_names_match(name: str, where: str, params: set[str], bound: set[str]) -> None:
-    unbound = sorted(params - bound)
-    if unbound:
-        raise FunctionLoadError(
-            name,
-            f"parameter(s) {', '.join(unbound)} have no binding; expected a decorator "
-            f"with arg_name={unbound[0]!r} (or remove the parameter)",
-            where=where,
-        )
-    missing = sorted(bound - params)
-    if missing:
-        raise FunctionLoadError(
-            name,
-            f"binding(s) {', '.join(missing)} have no parameter; expected a parameter "
-            f"named {missing[0]!r} in the function's signature",
-            where=where,
-        )
+def _check_names_match(
+    params: list[str], bound: Mapping[str, BindingSpec], problems: list[str]
+) -> None:
+    found_bindings = ", ".join(bound) or "none"
+    for param in params:
+        if param not in bound:
+            problems.append(
+                f"parameter '{param}' has no binding; expected a binding decorator with "
+                f"arg_name='{param}' (found bindings: {found_bindings}), or remove the parameter"
+            )
+    found_params = ", ".join(params) or "none"
+    for binding in bound.values():
+        if binding.name not in params:
+            problems.append(
+                f"binding '{binding.name}' ({binding.type}, {binding.direction}) has no "
+                f"parameter; expected a parameter named '{binding.name}' "
+                f"(found parameters: {found_params})"
+            )
 
 
 def _param_spec(
-    name: str, where: str, param: str, binding: BindingSpec, annotation: Any
+    param: str, binding: BindingSpec, annotation: Any, problems: list[str]
 ) -> ParamSpec:
     is_out = _is_out(annotation)
     binding_out = binding.direction == "out"
-    if is_out and not binding_out:
-        raise FunctionLoadError(
-            name,
-            f"parameter '{param}' is annotated func.Out but its '{binding.type}' binding "
-            f"is an input; expected a plain annotation",
-            where=where,
-        )
-    if binding_out and annotation is not None and not is_out:
-        raise FunctionLoadError(
-            name,
-            f"parameter '{param}' is bound to the '{binding.type}' output binding; "
-            f"expected it to be annotated func.Out[...]",
-            where=where,
-        )
     pytype = _out_arg(annotation) if is_out else annotation
-    _check_type(name, where, param, binding, pytype, binding_out)
+    label = f"binding '{binding.name}' ({binding.type})"
+    if is_out and not binding_out:
+        problems.append(
+            f"parameter '{param}' is annotated {_type_name(annotation)}, but {label} is an "
+            f"input; expected a plain annotation{_such_as(binding, out=False)}, without func.Out"
+        )
+    elif binding_out and annotation is not None and not is_out:
+        problems.append(
+            f"parameter '{param}' is annotated {_type_name(annotation)}, but {label} is an "
+            f"output; expected func.Out[{_type_name(annotation)}]"
+        )
+    else:
+        _check_type(param, binding, pytype, binding_out, problems)
     return ParamSpec(name=param, binding=binding, pytype=pytype, is_out=is_out)
 
 
 def _check_type(
-    name: str, where: str, param: str, binding: BindingSpec, pytype: Any, out: bool
+    param: str, binding: BindingSpec, pytype: Any, out: bool, problems: list[str]
 ) -> None:
     if pytype is None or pytype is inspect.Parameter.empty:
         return
     if not converters.accepts(binding.type, pytype, out=out):
-        raise FunctionLoadError(
-            name,
-            f"parameter '{param}' is annotated {_type_name(pytype)}, which the "
-            f"'{binding.type}' binding cannot {'accept' if out else 'provide'}",
-            where=where,
+        what = "the return annotation" if param == "$return" else f"parameter '{param}'"
+        expected = _EXPECTED_TYPES.get((binding.type.lower(), out))
+        expected = expected or f"a type the '{binding.type}' binding can {_verb(out)}"
+        problems.append(
+            f"{what} is annotated {_type_name(pytype)}; expected {expected} for "
+            f"binding '{binding.name}' ({binding.type})"
         )
 
 
+def _such_as(binding: BindingSpec, *, out: bool) -> str:
+    expected = _EXPECTED_TYPES.get((binding.type.lower(), out))
+    return f" ({expected})" if expected else ""
+
+
+def _verb(out: bool) -> str:
+    return "accept" if out else "provide"
+
+
 def _return_type(
-    name: str, where: str, binding: BindingSpec | None, annotations: Mapping[str, Any]
+    binding: BindingSpec | None, annotations: Mapping[str, Any], problems: list[str]
 ) -> Any:
     annotation = annotations.get("return")
     if binding is None or annotation is None or annotation is type(None):
         return None
     if _is_out(annotation):
-        raise FunctionLoadError(
-            name,
-            "the return annotation must not be func.Out; expected the value's type",
-            where=where,
+        problems.append(
+            f"the return annotation is {_type_name(annotation)}; expected the returned "
+            f"value's type{_such_as(binding, out=True)}: func.Out is for parameters"
         )
-    _check_type(name, where, "$return", binding, annotation, True)
+        return None
+    _check_type("$return", binding, annotation, True, problems)
     return annotation
 
 
@@ -282,4 +321,15 @@ def _out_arg(annotation: Any) -> Any:
 
 
 def _type_name(pytype: Any) -> str:
-    return str(getattr(pytype, "__name__", pytype))
+    """An annotation as a user writes it: ``str``, ``func.HttpRequest``, ``func.Out[str]``."""
+    origin, args = typing.get_origin(pytype), typing.get_args(pytype)
+    if origin is not None and args:
+        return f"{_type_name(origin)}[{', '.join(_type_name(a) for a in args)}]"
+    if not isinstance(pytype, type):
+        return str(pytype)
+    module, qualname = pytype.__module__, pytype.__qualname__
+    if module == "builtins":
+        return qualname
+    if module.startswith("azure.functions") and getattr(func, qualname, None) is not None:
+        return f"func.{qualname}"
+    return f"{module}.{qualname}"

@@ -16,7 +16,7 @@ import azure.functions as func
 from azure.functions.meta import Datum
 
 from funchost.bindings.base import InputBinding, InvocationResult, OutputBinding, TriggerEvent
-from funchost.errors import BindingError, InvocationTimeout
+from funchost.errors import BindingError, FunchostError, InvocationTimeout
 from funchost.worker import converters
 from funchost.worker.context import (
     Context,
@@ -171,8 +171,9 @@ class Invoker:
         if isinstance(exc, asyncio.CancelledError):
             self._log(logging.ERROR, f"Invocation {invocation_id} was cancelled.")
             return
-        self._log(
-            logging.ERROR,
-            f"Exception while executing function: {self._qualified}\n"
-            f"Exception: {type(exc).__name__}: {exc}\nStack: {user_traceback(exc)}",
-        )
+        message = f"Exception while executing function: {self._qualified}\n"
+        message += f"Exception: {type(exc).__name__}: {exc}"
+        if not isinstance(exc, FunchostError):
+            # funchost's own errors say everything in their message; a stack adds only noise.
+            message += f"\nStack: {user_traceback(exc)}"
+        self._log(logging.ERROR, message)

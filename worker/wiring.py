@@ -22,7 +22,7 @@ from funchost.bindings.connections import (
 )
 from funchost.bindings.registry import get_provider
 from funchost.errors import FunchostError, FunctionLoadError
-from funchost.worker.indexer import FunctionSpec
+from funchost.worker.indexer import FunctionSpec, join_problems
 from funchost.worker.invoker import Invoker
 from funchost.worker.runner import Runner
 
@@ -48,14 +48,21 @@ def wire(spec: FunctionSpec, runner: Runner, make_ctx: ContextFactory) -> Loaded
     spec = _resolved(spec, ctx.settings, problems)
     ctx = dataclasses.replace(ctx, function_bindings=spec.bindings)
     _check_connections(spec, ctx.settings, problems)
-    for binding in spec.bindings:
-        _check_type(binding, problems)
     if problems:
-        raise FunctionLoadError(spec.name, "; ".join(problems), where=spec.where)
+        raise FunctionLoadError(spec.name, join_problems(problems), where=spec.where)
     try:
         return _create(spec, runner, ctx)
     except FunchostError as exc:
-        raise FunctionLoadError(spec.name, str(exc), where=spec.where) from exc
+        raise FunctionLoadError(spec.name, _without_name(exc), where=spec.where) from exc
+
+
+def _without_name(exc: FunchostError) -> str:
+    """The message without its own "function 'x': " prefix, which the wrapper adds again."""
+    message = str(exc)
+    if isinstance(exc, FunctionLoadError):
+        message = message.removeprefix(f"{exc.where}: " if exc.where else "")
+        message = message.removeprefix(f"function '{exc.function_name}': ")
+    return message
 
 
 def _create(spec: FunctionSpec, runner: Runner, ctx: BindingContext) -> LoadedFunction:
@@ -76,7 +83,7 @@ def _create(spec: FunctionSpec, runner: Runner, ctx: BindingContext) -> LoadedFu
 
 def _resolved(spec: FunctionSpec, settings: Mapping[str, str], problems: list[str]) -> FunctionSpec:
     """The spec with every %Setting% reference in binding properties replaced."""
-    bindings = tuple(_resolve_binding(b, spec.name, settings, problems) for b in spec.bindings)
+    bindings = tuple(_resolve_binding(b, settings, problems) for b in spec.bindings)
     by_name = {b.name: b for b in bindings}
     params = tuple(dataclasses.replace(p, binding=by_name[p.name]) for p in spec.params)
     return dataclasses.replace(
@@ -89,12 +96,12 @@ def _resolved(spec: FunctionSpec, settings: Mapping[str, str], problems: list[st
 
 
 def _resolve_binding(
-    binding: BindingSpec, function: str, settings: Mapping[str, str], problems: list[str]
+    binding: BindingSpec, settings: Mapping[str, str], problems: list[str]
 ) -> BindingSpec:
     props: dict[str, Any] = {}
     for key, value in binding.properties.items():
         if isinstance(value, str) and "%" in value:
-            where = f"function '{function}' binding '{binding.name}' property '{key}'"
+            where = f"binding '{binding.name}' property '{key}'"
             try:
                 value = resolve_setting_refs(value, settings, where=where)
             except SettingNotFound as exc:
@@ -113,11 +120,7 @@ def _check_connections(
         try:
             resolve_connection(name, settings)
         except ConnectionNotFound as exc:
-            problems.append(f"binding '{binding.name}' ({binding.type}): {exc}")
-
-
-def _check_type(binding: BindingSpec, problems: list[str]) -> None:
-    try:
-        get_provider(binding.type)
-    except FunchostError as exc:
-        problems.append(f"binding '{binding.name}': {exc}")
+            problems.append(
+                f"binding '{binding.name}' ({binding.type}): {exc}; expected one of them "
+                f"in local.settings.json Values or the environment"
+            )

@@ -32,3 +32,9 @@ def wrong_type(req: str) -> func.HttpResponse:
 @app.route(route="hello")
 def hello(req: func.HttpRequest) -> func.HttpResponse:
     return func.HttpResponse("hello")
+
+
+@app.route(route="queue")
+@app.queue_output(arg_name="msg", queue_name="outbox", connection="AzureWebJobsStorage")
+def queue_without_param(req: func.HttpRequest) -> func.HttpResponse:
+    return func.HttpResponse("queued")

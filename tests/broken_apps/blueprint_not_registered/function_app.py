@@ -1,0 +1,5 @@
+import azure.functions as func
+
+from routes import bp
+
+app = func.FunctionApp()
