@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import sys
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -12,7 +13,7 @@ from typing import Any
 
 from funchost.bindings.base import BindingContext
 from funchost.errors import AppLoadError, FunchostError, FunctionLoadError
-from funchost.host import hostjson, settings
+from funchost.host import hostjson, logs, settings
 from funchost.host.options import StartOptions
 from funchost.host.server import HttpServer
 from funchost.worker.indexer import FunctionSpec, index_app
@@ -129,8 +130,14 @@ class Host:
             f"Host started in {elapsed} ms, listening on {self.options.base_url}\n"
         )
         self.options.out.flush()
-        await self._stopping.wait()
-        await self.shutdown()
+        # From here on, print() in user code becomes timestamped log lines.
+        sys.stdout = logs.PrintCapture()
+        try:
+            await self._stopping.wait()
+            await self.shutdown()
+        finally:
+            sys.stdout.flush()
+            sys.stdout = sys.__stdout__
 
     def request_stop(self) -> None:
         """Called from the signal handler: only sets a flag."""
@@ -144,6 +151,6 @@ class Host:
                 await function.listener.stop()
             except FunchostError as exc:
                 log.error("stopping the trigger of '%s' failed: %s", function.spec.name, exc)
-        await self.server.stop()
+        await self.server.stop(self.options.shutdown_timeout)
         self.runner.shutdown()
         log.info("Host stopped.")

@@ -19,7 +19,12 @@ from funchost import __version__
 from funchost.errors import ConfigError, FunchostError
 from funchost.host import logs
 from funchost.host.app_host import Config, Host, load_config
-from funchost.host.options import DEFAULT_ADDRESS, DEFAULT_PORT, StartOptions
+from funchost.host.options import (
+    DEFAULT_ADDRESS,
+    DEFAULT_PORT,
+    DEFAULT_SHUTDOWN_TIMEOUT,
+    StartOptions,
+)
 from funchost.host.report import render
 
 EXIT_OK = 0
@@ -36,6 +41,16 @@ def _env_flag(name: str) -> bool:
     if raw in _TRUE | _FALSE:
         return raw in _TRUE
     raise ConfigError("environment", name, raw, "one of 1, true, yes, on, 0, false, no, off")
+
+
+def _env_number(name: str, kind: type[int] | type[float]) -> int | float | None:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        return kind(raw)
+    except ValueError:
+        raise ConfigError("environment", name, raw, f"a number ({kind.__name__})") from None
 
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
@@ -61,11 +76,10 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
 
 
 def _add_start_options(parser: argparse.ArgumentParser) -> None:
-    env_port = os.environ.get("FUNCHOST_PORT")
     parser.add_argument(
         "--port",
         type=int,
-        default=int(env_port) if env_port else None,
+        default=_env_number("FUNCHOST_PORT", int),
         help=f"port to listen on (default: local.settings.json Host.LocalHttpPort, else "
         f"{DEFAULT_PORT}) [env: FUNCHOST_PORT]",
     )
@@ -91,6 +105,14 @@ def _add_start_options(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         default=_env_flag("FUNCHOST_JSON_LOGS"),
         help="one JSON object per log line [env: FUNCHOST_JSON_LOGS]",
+    )
+    parser.add_argument(
+        "--shutdown-timeout",
+        type=float,
+        metavar="SECONDS",
+        default=_env_number("FUNCHOST_SHUTDOWN_TIMEOUT", float),
+        help="on SIGTERM/Ctrl+C, how long requests in flight may finish before they are "
+        f"cancelled (default: {DEFAULT_SHUTDOWN_TIMEOUT:g}) [env: FUNCHOST_SHUTDOWN_TIMEOUT]",
     )
     parser.add_argument(
         "--strict",
@@ -162,6 +184,9 @@ def _options(args: argparse.Namespace, config: Config | None = None) -> StartOpt
         cors_credentials=args.cors_credentials or config.local.cors_credentials,
         json_logs=args.json_logs,
         strict=args.strict,
+        shutdown_timeout=(
+            DEFAULT_SHUTDOWN_TIMEOUT if args.shutdown_timeout is None else args.shutdown_timeout
+        ),
     )
 
 
@@ -197,6 +222,7 @@ def _start(args: argparse.Namespace, started: float) -> int:
         return EXIT_NOT_STARTED
     try:
         _run(_serve(host, started))
+        _exit_past_stuck_threads(host, EXIT_OK)
     except OSError as exc:
         print(
             f"funchost: cannot listen on {options.address}:{options.port}: {exc.strerror}; "
@@ -208,6 +234,22 @@ def _start(args: argparse.Namespace, started: float) -> int:
         logging.getLogger("funchost.host").exception("The host crashed.")
         return EXIT_CRASHED
     return EXIT_OK
+
+
+def _exit_past_stuck_threads(host: Host, code: int) -> None:
+    """Exit now if sync functions overran functionTimeout: the interpreter would join them."""
+    stuck = host.runner.busy_threads
+    if not stuck:
+        return
+    logging.getLogger("funchost.host").warning(
+        "%d sync function thread(s) still running past functionTimeout; exiting without "
+        "waiting for them.",
+        stuck,
+    )
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 async def _serve(host: Host, started: float) -> None:

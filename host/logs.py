@@ -8,12 +8,16 @@ ERROR unless ``--verbose``.
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import sys
+import threading
 import time
 from collections.abc import Callable
 from typing import TextIO
+
+from aiohttp.http_exceptions import HttpProcessingError
 
 from funchost.worker.context import current_invocation
 
@@ -58,11 +62,56 @@ class CategoryFilter(logging.Filter):
         if not self._verbose and category.startswith(
             ("Host.aiohttp", "Host.azure", "Host.asyncio")
         ):
-            return record.levelno >= logging.ERROR
+            return record.levelno >= logging.ERROR and not _client_error(record)
         level = self._cache.get(category)
         if level is None:
             level = self._cache[category] = self._level_for(category)
         return record.levelno >= level
+
+
+def _client_error(record: logging.LogRecord) -> bool:
+    """A malformed request logged by aiohttp: the client's fault, not worth a traceback."""
+    exc = record.exc_info[1] if record.exc_info else None
+    return isinstance(exc, HttpProcessingError)
+
+
+class PrintCapture(io.TextIOBase):
+    """Stands in for sys.stdout while functions run: every printed line becomes a log line.
+
+    Core Tools shows a worker's output as ``[timestamp] line``; partial lines are kept per
+    thread until their newline arrives, so concurrent functions do not mix their lines.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._pending = threading.local()
+        self._log = logging.getLogger("funchost.console")
+
+    def writable(self) -> bool:
+        """Always: this is an output stream."""
+        return True
+
+    def write(self, text: str) -> int:
+        """Log each complete line; keep the rest for the next write."""
+        *lines, rest = (getattr(self._pending, "text", "") + text).split("\n")
+        self._pending.text = rest
+        for line in lines:
+            self._emit(line)
+        return len(text)
+
+    def flush(self) -> None:
+        """Log a pending partial line."""
+        rest = getattr(self._pending, "text", "")
+        if rest:
+            self._pending.text = ""
+            self._emit(rest)
+
+    def _emit(self, line: str) -> None:
+        invocation = current_invocation.get()
+        category = (
+            f"Function.{invocation.function_name}.User" if invocation else "Host.Function.Console"
+        )
+        self._log.info(line.rstrip("\r"), extra={"category": category})
 
 
 class ConsoleFormatter(logging.Formatter):

@@ -9,6 +9,7 @@ from typing import TextIO
 
 DEFAULT_PORT = 7071
 DEFAULT_ADDRESS = "127.0.0.1"
+DEFAULT_SHUTDOWN_TIMEOUT = 30.0
 _LOCAL_ADDRESSES = ("127.0.0.1", "0.0.0.0", "localhost", "::", "::1")
 
 
@@ -25,6 +26,7 @@ class StartOptions:
     verbose: bool = False
     json_logs: bool = False
     strict: bool = False
+    shutdown_timeout: float = DEFAULT_SHUTDOWN_TIMEOUT
     out: TextIO = field(default=sys.stdout, compare=False)
 
     @property

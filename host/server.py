@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -20,6 +21,8 @@ log = logging.getLogger("funchost.server")
 
 MAX_BODY_BYTES = 100 * 1024 * 1024
 StatusProvider = Callable[[], dict[str, Any]]
+# After the drain, idle keep-alive connections get this long to close.
+_CLOSE_TIMEOUT = 2.0
 
 
 _ENCODED_SLASH = re.compile("(%2[fF])")
@@ -42,8 +45,9 @@ class HttpServer:
         self._prefix = route_prefix.strip("/")
         self._prefix_lower = self._prefix.lower()
         self._status = status
-        self._table: RouteTable[HttpHandler] = RouteTable()
+        self._table: RouteTable[tuple[HttpHandler, str]] = RouteTable()
         self._runner: web.AppRunner | None = None
+        self._inflight: dict[asyncio.Task[Any], str] = {}
         self._started = time.monotonic()
 
     @property
@@ -59,7 +63,8 @@ class HttpServer:
         function_name: str,
     ) -> None:
         """Register a function's route; a conflicting route raises RouteError."""
-        self._table.add(compile_route(template, function_name), methods, handler, function_name)
+        route = compile_route(template, function_name)
+        self._table.add(route, methods, (handler, function_name), function_name)
 
     async def start(self, host: str, port: int) -> None:
         """Bind and start accepting; returns once the socket listens."""
@@ -67,15 +72,37 @@ class HttpServer:
         handler_args = {"access_log": None, "auto_decompress": False}
         app = web.Application(client_max_size=MAX_BODY_BYTES, handler_args=handler_args)
         app.router.add_route("*", "/{tail:.*}", self._dispatch)
-        self._runner = web.AppRunner(app, handle_signals=False, access_log=None)
+        self._runner = web.AppRunner(
+            app, handle_signals=False, access_log=None, shutdown_timeout=_CLOSE_TIMEOUT
+        )
         await self._runner.setup()
         await web.TCPSite(self._runner, host, port).start()
 
-    async def stop(self) -> None:
-        """Stop accepting, wait (bounded) for requests in flight, close connections."""
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
+    async def stop(self, grace: float) -> None:
+        """Stop accepting, wait up to ``grace`` s for requests in flight, cancel the rest."""
+        if self._runner is None:
+            return
+        for site in list(self._runner.sites):
+            await site.stop()
+        await self._drain(grace)
+        await self._runner.cleanup()
+        self._runner = None
+
+    async def _drain(self, grace: float) -> None:
+        pending = {task for task in self._inflight if not task.done()}
+        if not pending:
+            return
+        log.info("Waiting up to %g s for %d request(s) in flight.", grace, len(pending))
+        _, pending = await asyncio.wait(pending, timeout=grace)
+        if not pending:
+            return
+        names = ", ".join(sorted({f"Functions.{self._inflight[t]}" for t in pending}))
+        log.warning(
+            "Cancelling %d request(s) still running after %g s: %s", len(pending), grace, names
+        )
+        for task in pending:
+            task.cancel()
+        await asyncio.wait(pending, timeout=_CLOSE_TIMEOUT)
 
     async def _dispatch(self, request: web.Request) -> web.StreamResponse:
         path = kestrel_path(request.rel_url.raw_path)
@@ -87,8 +114,15 @@ class HttpServer:
         match = self._table.match(request.method, relative)
         if match is None:
             return web.Response(status=404)
-        handler, params = match
-        return await handler(request, params)
+        (handler, function_name), params = match
+        task = asyncio.current_task()
+        if task is None:  # not in a task: nothing to track for the drain
+            return await handler(request, params)
+        self._inflight[task] = function_name
+        try:
+            return await handler(request, params)
+        finally:
+            del self._inflight[task]
 
     def _strip_prefix(self, path: str) -> str | None:
         """The path below routePrefix (case-insensitive, as ASP.NET routes), or None."""

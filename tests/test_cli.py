@@ -45,6 +45,7 @@ def test_help_names_an_environment_variable_for_every_option() -> None:
         "--cors-credentials",
         "--json-logs",
         "--strict",
+        "--shutdown-timeout",
     }
     flat = " ".join(result.stdout.split())
     for option in options:
@@ -171,3 +172,20 @@ def test_sigint_exits_zero(start_host: StartHost) -> None:
 
     host = start_host("cli_basic")
     assert host.stop(signal.SIGINT) == 0
+
+
+def test_print_in_a_function_becomes_a_timestamped_line(start_host: StartHost) -> None:
+    host = start_host("cli_basic")
+    assert get(f"{host.base_url}/api/hello")[0] == 200
+    assert re.fullmatch(ISO_STAMP + " hello printed this", host.wait_for("hello printed this"))
+
+
+def test_malformed_requests_leave_no_traceback_in_the_log(start_host: StartHost) -> None:
+    host = start_host("cli_basic")
+    with socket.create_connection(("127.0.0.1", host.port), timeout=10) as sock:
+        sock.sendall(b"POST /api/other HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n")
+        assert b" 400 Bad Request" in sock.recv(1024)
+    assert get(f"{host.base_url}/api/other") == (200, "other")
+    output = host.drain()
+    assert "Error handling request" not in output
+    assert "Traceback" not in output

@@ -116,11 +116,6 @@ def test_function_timeout_is_500(timeout: Host, path: str, function: str) -> Non
     assert get(timeout, "/api/quick").text == "in time"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="worker/runner.py: the interpreter joins the pool's threads at exit, so a sync "
-    "function that overran functionTimeout keeps the host alive after 'Host stopped.'",
-)
 def test_sigterm_exits_promptly_after_a_sync_timeout() -> None:
     with serving("http_timeout") as host:
         assert get(host, "/api/stuck_sync").status == 500
@@ -132,6 +127,7 @@ def test_sigterm_exits_promptly_after_a_sync_timeout() -> None:
             code = None
             host.proc.kill()  # neither SIGTERM nor a second signal ends it until the thread does
         assert code == 0, "the host was still running 3 s after 'Host stopped.'"
+        host.wait_for("1 sync function thread(s) still running past functionTimeout", timeout=5)
 
 
 # --- shutdown ------------------------------------------------------------------------
@@ -159,3 +155,30 @@ def test_sigterm_lets_the_request_in_flight_finish(path: str) -> None:
         assert code == 0, host.output
         output = host.output
         assert output.index("Executed 'Functions.slow_") < output.index("Host stopped.")
+
+
+def test_shutdown_timeout_cancels_requests_that_outlast_it() -> None:
+    with serving("http_shutdown", "--shutdown-timeout", "1") as host:
+        replies: list[Reply | BaseException] = []
+
+        def request() -> None:
+            try:
+                replies.append(get(host, "/api/very_slow_async"))
+            except BaseException as exc:  # reported by the assertion below
+                replies.append(exc)
+
+        since = mark(host)
+        worker = threading.Thread(target=request)
+        worker.start()
+        lines_since(host, since, r"Executing 'Functions\.very_slow_async'")
+        started = time.monotonic()
+        code = host.stop(signal.SIGTERM)
+        stopped_after = time.monotonic() - started
+        worker.join(10)
+    assert code == 0, host.output
+    assert stopped_after < 10, f"took {stopped_after:.1f} s to stop with a 1 s grace"
+    assert (
+        "Cancelling 1 request(s) still running after 1 s: Functions.very_slow_async" in host.output
+    )
+    assert "Executed 'Functions.very_slow_async' (Failed" in host.output
+    assert len(replies) == 1 and not isinstance(replies[0], Reply), replies

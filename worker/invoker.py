@@ -81,11 +81,10 @@ class Invoker:
         try:
             result = await self._invoke(event, invocation_id)
         except BaseException as exc:
-            self._log_outcome("Failed", invocation_id, started)
-            self._log_failure(exc, invocation_id)
-            if isinstance(exc, (Exception, asyncio.CancelledError)):
+            self._log_failure(exc, invocation_id, started)
+            if isinstance(exc, Exception):
                 raise InvocationFailed(str(exc)) from exc
-            raise
+            raise  # cancellation and exits propagate as they are
         else:
             self._log_outcome("Succeeded", invocation_id, started)
             return result
@@ -159,21 +158,31 @@ class Invoker:
             f"Executed '{self._qualified}' ({outcome}, Id={invocation_id}, Duration={duration}ms)",
         )
 
-    def _log_failure(self, exc: BaseException, invocation_id: str) -> None:
+    def _log_failure(self, exc: BaseException, invocation_id: str, started: float) -> None:
+        # The Functions host prints a timeout before the Executed line, an exception after.
         if isinstance(exc, InvocationTimeout):
             self._log(
                 logging.ERROR,
-                f"Timeout value of {self._runner.timeout:g} s exceeded by "
-                f"function '{self._qualified}' (Id: '{invocation_id}'). "
-                f"Initiating cancellation.",
+                f"Timeout value of {_timespan(self._runner.timeout)} exceeded by function "
+                f"'{self._qualified}' (Id: '{invocation_id}'). Initiating cancellation.",
             )
-            return
+        self._log_outcome("Failed", invocation_id, started)
         if isinstance(exc, asyncio.CancelledError):
-            self._log(logging.ERROR, f"Invocation {invocation_id} was cancelled.")
-            return
-        message = f"Exception while executing function: {self._qualified}\n"
-        message += f"Exception: {type(exc).__name__}: {exc}"
-        if not isinstance(exc, FunchostError):
-            # funchost's own errors say everything in their message; a stack adds only noise.
-            message += f"\nStack: {user_traceback(exc)}"
-        self._log(logging.ERROR, message)
+            self._log(logging.WARNING, f"Invocation {invocation_id} was cancelled.")
+        elif not isinstance(exc, InvocationTimeout):
+            self._log(logging.ERROR, _failure_message(self._qualified, exc))
+
+
+def _failure_message(qualified: str, exc: BaseException) -> str:
+    message = f"Exception while executing function: {qualified}\n"
+    message += f"Exception: {type(exc).__name__}: {exc}"
+    if not isinstance(exc, FunchostError):
+        # funchost's own errors say everything in their message; a stack adds only noise.
+        message += f"\nStack: {user_traceback(exc)}"
+    return message
+
+
+def _timespan(seconds: float | None) -> str:
+    """hh:mm:ss, as the Functions host prints a TimeSpan."""
+    total = round(seconds or 0)
+    return f"{total // 3600:02d}:{total % 3600 // 60:02d}:{total % 60:02d}"

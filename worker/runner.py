@@ -6,6 +6,7 @@ import asyncio
 import contextvars
 import functools
 import os
+import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -37,6 +38,13 @@ class Runner:
         self.max_threads = max_threads or default
         self.timeout = timeout
         self._pool = ThreadPoolExecutor(self.max_threads, thread_name_prefix="funchost-sync")
+        self._busy = 0
+        self._lock = threading.Lock()
+
+    @property
+    def busy_threads(self) -> int:
+        """Sync functions still running (after a timeout they may never return)."""
+        return self._busy
 
     async def call(self, fn: Callable[..., Any], kwargs: dict[str, Any], is_async: bool) -> Any:
         """Call the function; raise InvocationTimeout past the timeout."""
@@ -50,8 +58,17 @@ class Runner:
     def _in_thread(self, fn: Callable[..., Any], kwargs: dict[str, Any]) -> asyncio.Future[Any]:
         # The copied context carries the invocation id into the thread for log records.
         ctx = contextvars.copy_context()
-        call = functools.partial(ctx.run, fn, **kwargs)
+        call = functools.partial(ctx.run, self._counted, fn, kwargs)
         return asyncio.get_running_loop().run_in_executor(self._pool, call)
+
+    def _counted(self, fn: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
+        with self._lock:
+            self._busy += 1
+        try:
+            return fn(**kwargs)
+        finally:
+            with self._lock:
+                self._busy -= 1
 
     def shutdown(self) -> None:
         """Stop the pool without waiting for threads that overran their timeout."""

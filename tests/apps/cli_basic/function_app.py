@@ -12,6 +12,7 @@ app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 def hello(req: func.HttpRequest) -> str:
     """Log a line and echo the GREETING app setting."""
     logging.info("hello was called")
+    print("hello printed this")
     return os.environ.get("GREETING", "<unset>")
 
 

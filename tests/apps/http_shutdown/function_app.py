@@ -18,3 +18,9 @@ async def slow_async(req: func.HttpRequest) -> str:
 def slow_sync(req: func.HttpRequest) -> str:
     time.sleep(1)
     return "finished sync"
+
+
+@app.route(route="very_slow_async")
+async def very_slow_async(req: func.HttpRequest) -> str:
+    await asyncio.sleep(60)
+    return "never"
