@@ -75,6 +75,13 @@ class TriggerListener(Protocol):
         """What the start-up report prints after the function's name."""
         ...
 
+    def admin_event(self, payload: str) -> TriggerEvent | None:
+        """The event for ``POST /admin/functions/<name>`` with ``{"input": payload}``.
+
+        None when the trigger cannot be started that way (HTTP functions are called directly).
+        """
+        ...
+
     async def start(self) -> None: ...
 
     async def stop(self) -> None: ...
@@ -104,7 +111,29 @@ class HttpRouter(Protocol):
         methods: frozenset[str] | None,
         handler: HttpHandler,
         function_name: str,
-    ) -> None: ...
+        auth_level: str = "function",
+    ) -> None:
+        """A function route under routePrefix; auth_level is anonymous, function or admin."""
+        ...
+
+    def add_webhook(self, extension: str, function_name: str, handler: HttpHandler) -> None:
+        """Serve ``/runtime/webhooks/<extension>?functionName=<function_name>``.
+
+        When auth is enforced, the caller needs the system key ``<extension>_extension``
+        (or the master key), as the Functions host requires.
+        """
+        ...
+
+    def add_system_route(
+        self,
+        path: str,
+        methods: frozenset[str] | None,
+        handler: HttpHandler,
+        function_name: str,
+        auth_level: str = "admin",
+    ) -> None:
+        """An exact path outside routePrefix, such as ``/admin/warmup``."""
+        ...
 
 
 @dataclass(frozen=True)

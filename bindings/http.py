@@ -43,13 +43,20 @@ class HttpTriggerListener:
         self.methods = _methods(spec.properties.get("methods"), ctx.function_name)
         self.route = str(spec.properties.get("route") or ctx.function_name)
         self._prefix = ctx.http.route_prefix
-        ctx.http.add_route(self.route, self.methods, self.handle, ctx.function_name)
+        self.auth_level = str(spec.properties.get("authLevel") or "function").lower()
+        ctx.http.add_route(
+            self.route, self.methods, self.handle, ctx.function_name, self.auth_level
+        )
 
     def describe(self, base_url: str) -> str:
         """``[GET,POST] http://localhost:7071/api/route``, as Core Tools prints it."""
         methods = ",".join(m for m in _DISPLAY_ORDER if self.methods is None or m in self.methods)
         path = "/".join(p for p in (self._prefix, self.route.strip("/")) if p)
         return f"[{methods}] {base_url}/{path}"
+
+    def admin_event(self, payload: str) -> TriggerEvent | None:
+        """HTTP functions are called over HTTP, not through the admin API."""
+        return None
 
     async def start(self) -> None:
         """Nothing to start: the host's server already listens."""

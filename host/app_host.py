@@ -9,11 +9,13 @@ import sys
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
 
 from funchost.bindings.base import BindingContext
 from funchost.errors import AppLoadError, FunchostError, FunctionLoadError
 from funchost.host import hostjson, logs, settings
+from funchost.host.control import HostControl
+from funchost.host.keys import load_keys, secrets_dir
 from funchost.host.options import StartOptions
 from funchost.host.server import HttpServer
 from funchost.worker.indexer import FunctionSpec, index_app
@@ -32,6 +34,7 @@ class LoadState:
     app_error: AppLoadError | None = None
     function_errors: list[FunctionLoadError] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    disabled: list[str] = field(default_factory=list)  # by AzureWebJobs.<name>.Disabled
 
     @property
     def problems(self) -> list[str]:
@@ -66,7 +69,8 @@ class Host:
         self.options = options
         self.config = config
         self.state = LoadState()
-        self.server = HttpServer(config.host.http.route_prefix, self.status)
+        self.control = HostControl(self.state, lambda: options.base_url)
+        self.server = HttpServer(config.host.http.route_prefix, self.control)
         self.runner = Runner(thread_count(config.settings), config.host.function_timeout)
         self._stopping = asyncio.Event()
 
@@ -80,8 +84,15 @@ class Host:
             return self.state
         self.state.function_errors.extend(index.errors)
         for spec in self._selected(index.functions):
-            self._wire(spec)
+            if self._disabled_by_setting(spec.name):
+                self.state.disabled.append(spec.name)
+            else:
+                self._wire(spec)
         return self.state
+
+    def _disabled_by_setting(self, name: str) -> bool:
+        value = self.config.settings.get(f"AzureWebJobs.{name}.Disabled", "")
+        return value.strip().lower() in ("1", "true")
 
     def _selected(self, specs: list[FunctionSpec]) -> list[FunctionSpec]:
         wanted = self.options.functions
@@ -111,14 +122,17 @@ class Host:
             http=self.server,
         )
 
-    def status(self) -> dict[str, Any]:
-        """The body of /admin/host/status."""
-        state = "Error" if self.state.app_error else "Running"
-        return {
-            "state": state,
-            "functions": sorted(f.spec.name for f in self.state.functions),
-            "errors": self.state.problems,
-        }
+    def enforce_auth(self) -> Path | None:
+        """Load keys when auth is enforced; returns the secrets folder, None when off."""
+        if not self.options.auth_enforced:
+            return None
+        self.server.keys = load_keys(
+            self.options.script_root,
+            self.config.settings,
+            [f.spec.name for f in self.state.functions],
+            self.server.system_key_names(),
+        )
+        return secrets_dir(self.options.script_root, self.config.settings)
 
     async def serve(self, started: float) -> None:
         """Start listening and every listener, report, then run until asked to stop."""

@@ -101,6 +101,13 @@ def _add_start_options(parser: argparse.ArgumentParser) -> None:
         help="allow credentialed CORS requests [env: FUNCHOST_CORS_CREDENTIALS]",
     )
     parser.add_argument(
+        "--enable-auth",
+        action="store_true",
+        default=_env_flag("FUNCHOST_ENABLE_AUTH"),
+        help="check function keys even on loopback (always checked on other addresses) "
+        "[env: FUNCHOST_ENABLE_AUTH]",
+    )
+    parser.add_argument(
         "--json-logs",
         action="store_true",
         default=_env_flag("FUNCHOST_JSON_LOGS"),
@@ -184,6 +191,7 @@ def _options(args: argparse.Namespace, config: Config | None = None) -> StartOpt
         cors_credentials=args.cors_credentials or config.local.cors_credentials,
         json_logs=args.json_logs,
         strict=args.strict,
+        enable_auth=args.enable_auth,
         shutdown_timeout=(
             DEFAULT_SHUTDOWN_TIMEOUT if args.shutdown_timeout is None else args.shutdown_timeout
         ),
@@ -217,7 +225,10 @@ def _start(args: argparse.Namespace, started: float) -> int:
     _configure_logging(config, options)
     host = Host(options, config)
     state = host.load()
+    secrets = host.enforce_auth()
     print(render(state, options.base_url), end="", flush=True)
+    if secrets is not None:
+        print(f"Auth is enforced: function keys are checked (keys in {secrets}).", flush=True)
     if state.app_error is not None and options.strict:
         return EXIT_NOT_STARTED
     try:

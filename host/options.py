@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +28,13 @@ class StartOptions:
     json_logs: bool = False
     strict: bool = False
     shutdown_timeout: float = DEFAULT_SHUTDOWN_TIMEOUT
+    enable_auth: bool = False
     out: TextIO = field(default=sys.stdout, compare=False)
+
+    @property
+    def auth_enforced(self) -> bool:
+        """Keys are checked with --enable-auth, and always off loopback (the Docker case)."""
+        return self.enable_auth or not is_loopback(self.address)
 
     @property
     def base_url(self) -> str:
@@ -36,3 +43,13 @@ class StartOptions:
         if ":" in shown:
             shown = f"[{shown}]"
         return f"http://{shown}:{self.port}"
+
+
+def is_loopback(address: str) -> bool:
+    """Whether binding here keeps the host private to this machine."""
+    if address == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False

@@ -13,6 +13,10 @@ def render(state: LoadState, base_url: str) -> str:
     parts.append(_functions(state, base_url))
     if state.function_errors:
         parts.append(_function_errors(state))
+    parts.extend(
+        f"Function '{name}' is disabled (app setting AzureWebJobs.{name}.Disabled)."
+        for name in state.disabled
+    )
     parts.extend(f"Warning: {w}" for w in state.warnings)
     return "\n".join(p for p in parts if p) + "\n"
 

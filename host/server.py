@@ -3,24 +3,23 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import re
-import time
-from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware  # functions decorated with @web.middleware
 
-from funchost import __version__
 from funchost.bindings.base import HttpHandler
-from funchost.host.routing import RouteTable, compile_route
+from funchost.host import admin
+from funchost.host.keys import ADMIN, ANONYMOUS, AUTH_LEVELS, SYSTEM, Keys
+from funchost.host.routing import RouteError, RouteTable, compile_route
 
 log = logging.getLogger("funchost.server")
 
 MAX_BODY_BYTES = 100 * 1024 * 1024
-StatusProvider = Callable[[], dict[str, Any]]
 # After the drain, idle keep-alive connections get this long to close.
 _CLOSE_TIMEOUT = 2.0
 
@@ -38,17 +37,29 @@ def kestrel_path(raw_path: str) -> str:
     return "".join(part if index % 2 else unquote(part) for index, part in enumerate(parts))
 
 
-class HttpServer:
-    """Routes requests to HTTP-triggered functions; implements the bindings' HttpRouter."""
+@dataclass(frozen=True)
+class _Target:
+    """What a matched route leads to."""
 
-    def __init__(self, route_prefix: str, status: StatusProvider) -> None:
+    handler: HttpHandler
+    function_name: str
+    auth_level: str
+
+
+class HttpServer:
+    """Routes requests to functions, webhooks and the admin API; the bindings' HttpRouter."""
+
+    def __init__(self, route_prefix: str, backend: admin.AdminBackend) -> None:
         self._prefix = route_prefix.strip("/")
         self._prefix_lower = self._prefix.lower()
-        self._status = status
-        self._table: RouteTable[tuple[HttpHandler, str]] = RouteTable()
+        self._backend = backend
+        self._table: RouteTable[_Target] = RouteTable()
+        self._system: dict[str, tuple[frozenset[str] | None, _Target]] = {}
+        self._webhooks: dict[tuple[str, str], _Target] = {}
         self._runner: web.AppRunner | None = None
         self._inflight: dict[asyncio.Task[Any], str] = {}
-        self._started = time.monotonic()
+        self.keys: Keys | None = None  # None: auth not enforced (local, loopback)
+        self.middlewares: list[Middleware] = []
 
     @property
     def route_prefix(self) -> str:
@@ -61,16 +72,47 @@ class HttpServer:
         methods: frozenset[str] | None,
         handler: HttpHandler,
         function_name: str,
+        auth_level: str = "function",
     ) -> None:
         """Register a function's route; a conflicting route raises RouteError."""
-        route = compile_route(template, function_name)
-        self._table.add(route, methods, (handler, function_name), function_name)
+        target = _Target(handler, function_name, _level(auth_level, function_name))
+        self._table.add(compile_route(template, function_name), methods, target, function_name)
+
+    def add_webhook(self, extension: str, function_name: str, handler: HttpHandler) -> None:
+        """Serve /runtime/webhooks/<extension>?functionName=<function_name>."""
+        self._webhooks[(extension.lower(), function_name.lower())] = _Target(
+            handler, function_name, SYSTEM
+        )
+
+    def add_system_route(
+        self,
+        path: str,
+        methods: frozenset[str] | None,
+        handler: HttpHandler,
+        function_name: str,
+        auth_level: str = "admin",
+    ) -> None:
+        """An exact path outside routePrefix (e.g. /admin/warmup)."""
+        key = "/" + path.strip("/").lower()
+        if key in self._system:
+            other = self._system[key][1].function_name
+            raise RouteError(function_name, f"path '{key}' is already served by '{other}'")
+        target = _Target(handler, function_name, _level(auth_level, function_name))
+        self._system[key] = (methods, target)
+
+    def system_key_names(self) -> list[str]:
+        """The system keys the registered webhooks need (<extension>_extension)."""
+        return sorted({f"{ext}_extension" for ext, _ in self._webhooks})
 
     async def start(self, host: str, port: int) -> None:
         """Bind and start accepting; returns once the socket listens."""
         # The Functions host hands a function the body as sent: a gzip body stays gzip.
         handler_args = {"access_log": None, "auto_decompress": False}
-        app = web.Application(client_max_size=MAX_BODY_BYTES, handler_args=handler_args)
+        app = web.Application(
+            client_max_size=MAX_BODY_BYTES,
+            handler_args=handler_args,
+            middlewares=list(self.middlewares),
+        )
         app.router.add_route("*", "/{tail:.*}", self._dispatch)
         self._runner = web.AppRunner(
             app, handle_signals=False, access_log=None, shutdown_timeout=_CLOSE_TIMEOUT
@@ -106,21 +148,54 @@ class HttpServer:
 
     async def _dispatch(self, request: web.Request) -> web.StreamResponse:
         path = kestrel_path(request.rel_url.raw_path)
-        if path.startswith("/admin/"):
-            return self._admin(request)
+        found = self._find(request, path)
+        if found is None:
+            return await self._admin(request, path)
+        target, params = found
+        if not self._authorized(request, target.auth_level, target.function_name):
+            return web.Response(status=401)
+        return await self._run(target, request, params)
+
+    def _find(self, request: web.Request, path: str) -> tuple[_Target, dict[str, str]] | None:
+        lowered = "/" + path.strip("/").lower()
+        system = self._system.get(lowered)
+        if system is not None and (system[0] is None or request.method in system[0]):
+            return system[1], {}
+        if lowered.startswith("/runtime/webhooks/"):
+            extension = lowered.removeprefix("/runtime/webhooks/")
+            name = request.query.get("functionName", "").lower()
+            webhook = self._webhooks.get((extension, name))
+            return (webhook, {}) if webhook is not None else None
+        if lowered.startswith("/admin/"):
+            return None
         relative = self._strip_prefix(path)
-        if relative is None:
+        return None if relative is None else self._table.match(request.method, relative)
+
+    async def _admin(self, request: web.Request, path: str) -> web.StreamResponse:
+        lowered = "/" + path.strip("/").lower()
+        if not lowered.startswith("/admin/"):
             return web.Response(status=404)
-        match = self._table.match(request.method, relative)
-        if match is None:
-            return web.Response(status=404)
-        (handler, function_name), params = match
+        if lowered == "/admin/host/ping" and request.method in ("GET", "POST"):
+            return web.Response(status=200)
+        if not self._authorized(request, ADMIN, ""):
+            return web.Response(status=401)
+        return await admin.handle(request, lowered, self._backend)
+
+    def _authorized(self, request: web.Request, level: str, function_name: str) -> bool:
+        if self.keys is None or level == ANONYMOUS:
+            return True
+        key = request.headers.get("x-functions-key") or request.query.get("code")
+        return self.keys.allows(level, key, function_name)
+
+    async def _run(
+        self, target: _Target, request: web.Request, params: dict[str, str]
+    ) -> web.StreamResponse:
         task = asyncio.current_task()
         if task is None:  # not in a task: nothing to track for the drain
-            return await handler(request, params)
-        self._inflight[task] = function_name
+            return await target.handler(request, params)
+        self._inflight[task] = target.function_name
         try:
-            return await handler(request, params)
+            return await target.handler(request, params)
         finally:
             del self._inflight[task]
 
@@ -136,13 +211,12 @@ class HttpServer:
             return trimmed[len(self._prefix) + 1 :]
         return None
 
-    def _admin(self, request: web.Request) -> web.Response:
-        if request.path == "/admin/host/ping" and request.method in ("GET", "POST"):
-            return web.Response(status=200)
-        if request.path == "/admin/host/status" and request.method == "GET":
-            doc = {"version": __version__, "processUptime": self._uptime_ms()} | self._status()
-            return web.Response(text=json.dumps(doc), content_type="application/json")
-        return web.Response(status=404)
 
-    def _uptime_ms(self) -> int:
-        return int((time.monotonic() - self._started) * 1000)
+def _level(auth_level: str, function_name: str) -> str:
+    level = auth_level.lower()
+    if level not in AUTH_LEVELS:
+        raise RouteError(
+            function_name,
+            f"authLevel is {auth_level!r}; expected one of anonymous, function, admin",
+        )
+    return level

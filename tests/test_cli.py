@@ -46,6 +46,7 @@ def test_help_names_an_environment_variable_for_every_option() -> None:
         "--json-logs",
         "--strict",
         "--shutdown-timeout",
+        "--enable-auth",
     }
     flat = " ".join(result.stdout.split())
     for option in options:

@@ -66,6 +66,7 @@ class Invoker:
         self._runner = runner
         self._inputs = inputs
         self._outputs = outputs
+        self.in_flight = 0
         self._category = f"Function.{spec.name}"
         self._qualified = f"Functions.{spec.name}"
 
@@ -78,6 +79,7 @@ class Invoker:
             f"Executing '{self._qualified}' (Reason='{event.reason}', Id={invocation_id})",
         )
         started = time.perf_counter()
+        self.in_flight += 1
         try:
             result = await self._invoke(event, invocation_id)
         except BaseException as exc:
@@ -89,6 +91,7 @@ class Invoker:
             self._log_outcome("Succeeded", invocation_id, started)
             return result
         finally:
+            self.in_flight -= 1
             current_invocation.reset(token)
 
     async def _invoke(self, event: TriggerEvent, invocation_id: str) -> InvocationResult:
