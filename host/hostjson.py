@@ -12,6 +12,7 @@ from types import MappingProxyType
 from typing import Any
 
 from funchost.errors import ConfigError
+from funchost.timespan import TIMESPAN_EXPECTED, parse_timespan
 
 LOG_LEVELS: Mapping[str, int] = MappingProxyType(
     {
@@ -27,19 +28,12 @@ LOG_LEVELS: Mapping[str, int] = MappingProxyType(
 )
 _LEVELS_BY_LOWER = {name.lower(): level for name, level in LOG_LEVELS.items()}
 _LEVELS_EXPECTED = "one of Trace, Debug, Information, Warning, Error, Critical, None"
-_TIMESPAN_EXPECTED = 'a TimeSpan like "00:05:00"'
 _TIMEOUT_EXPECTED = 'a TimeSpan of at least "00:00:01", or "-1" for no limit'
 _ENV_PREFIX = "azurefunctionsjobhost__"
 _DEFAULT_TIMEOUT = 1800.0  # the host's default on every plan that allows more than 10 minutes
 _MIN_TIMEOUT = 1.0  # the host rejects anything shorter
 _NO_LIMIT = -86400.0  # "-1" is TimeSpan.Parse's minus one day, which the host reads as unbounded
 
-# [-]d  or  [-][d.]hh:mm[:ss[.fffffff]], as .NET TimeSpan.Parse accepts them.
-_TIMESPAN = re.compile(
-    r"\s*(?P<sign>-)?(?:(?P<only_days>\d+)|(?:(?P<days>\d+)\.)?(?P<hours>\d{1,2}):(?P<minutes>\d{1,2})"
-    r"(?::(?P<seconds>\d{1,2})(?:\.(?P<fraction>\d{1,7}))?)?)\s*",
-    re.ASCII,
-)
 # A string (kept), or a // or /* */ comment (blanked); strings first so "http://x" survives.
 _JSON_TOKENS = re.compile(r'"(?:[^"\\\n]|\\.)*"|//[^\n]*|/\*.*?\*/', re.DOTALL)
 
@@ -121,30 +115,6 @@ class _Origin:
 
     def error(self, path: tuple[str, ...], value: object, expected: str) -> ConfigError:
         return ConfigError(self.source(*path), ".".join(path), value, expected)
-
-
-def parse_timespan(text: str, *, source: str, key: str) -> float:
-    """Seconds in a .NET TimeSpan string; a bare integer is days, as in TimeSpan.Parse."""
-    match = _TIMESPAN.fullmatch(text)
-    if match is None:
-        raise ConfigError(source, key, text, _TIMESPAN_EXPECTED)
-    parts = match.groupdict()
-    if parts["only_days"] is not None:
-        seconds = int(parts["only_days"]) * 86400.0
-    else:
-        seconds = _clock_seconds(parts, source=source, key=key, text=text)
-    return -seconds if parts["sign"] else seconds
-
-
-def _clock_seconds(parts: dict[str, str | None], *, source: str, key: str, text: str) -> float:
-    hours, minutes = int(parts["hours"] or 0), int(parts["minutes"] or 0)
-    seconds = int(parts["seconds"] or 0)
-    if hours > 23 or minutes > 59 or seconds > 59:
-        # TimeSpan.Parse throws OverflowException here; "24:00:00" is written "1.00:00:00".
-        raise ConfigError(source, key, text, _TIMESPAN_EXPECTED)
-    fraction = parts["fraction"] or ""
-    total = int(parts["days"] or 0) * 86400.0 + hours * 3600 + minutes * 60 + seconds
-    return total + (int(fraction) / 10 ** len(fraction) if fraction else 0.0)
 
 
 def load_host_config(script_root: Path, environ: Mapping[str, str]) -> HostConfig:
@@ -272,7 +242,7 @@ def _function_timeout(doc: Mapping[str, Any], origin: _Origin) -> float | None:
         return _DEFAULT_TIMEOUT
     source = origin.source("functionTimeout")
     if not isinstance(text, str):
-        raise ConfigError(source, "functionTimeout", text, _TIMESPAN_EXPECTED)
+        raise ConfigError(source, "functionTimeout", text, TIMESPAN_EXPECTED)
     seconds = parse_timespan(text, source=source, key="functionTimeout")
     if seconds == _NO_LIMIT:
         return None
