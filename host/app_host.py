@@ -10,6 +10,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from funchost.bindings.base import BindingContext
 from funchost.errors import AppLoadError, FunchostError, FunctionLoadError
@@ -108,9 +109,15 @@ class Host:
 
     def _wire(self, spec: FunctionSpec) -> None:
         try:
-            self.state.functions.append(wire(spec, self.runner, self._binding_context))
+            loaded = wire(spec, self.runner, self._binding_context, self._default_retry())
+            self.state.functions.append(loaded)
+            self.state.warnings.extend(loaded.warnings)
         except FunctionLoadError as exc:
             self.state.function_errors.append(exc)
+
+    def _default_retry(self) -> Mapping[str, Any] | None:
+        raw = self.config.host.raw.get("retry")
+        return raw if isinstance(raw, Mapping) else None
 
     def _binding_context(self, spec: FunctionSpec) -> BindingContext:
         return BindingContext(

@@ -28,6 +28,7 @@ from funchost.worker.context import (
 )
 from funchost.worker.indexer import FunctionSpec, ParamSpec
 from funchost.worker.loader import user_traceback
+from funchost.worker.retry import RetryPolicy, with_retries
 from funchost.worker.runner import Runner
 
 log = logging.getLogger("funchost.function")
@@ -61,8 +62,10 @@ class Invoker:
         runner: Runner,
         inputs: Mapping[str, InputBinding],
         outputs: Mapping[str, OutputBinding | None],
+        retry: RetryPolicy | None = None,
     ) -> None:
         self.spec = spec
+        self.retry = retry
         self._runner = runner
         self._inputs = inputs
         self._outputs = outputs
@@ -71,7 +74,17 @@ class Invoker:
         self._qualified = f"Functions.{spec.name}"
 
     async def __call__(self, event: TriggerEvent) -> InvocationResult:
-        """Run the function once for this event; raise InvocationFailed on any failure."""
+        """Run the function for this event, retried per its policy; InvocationFailed at the end."""
+        self.in_flight += 1
+        try:
+            return await with_retries(
+                self.retry, lambda count: self._attempt(event, count), self._qualified
+            )
+        finally:
+            self.in_flight -= 1
+
+    async def _attempt(self, event: TriggerEvent, retry_count: int) -> InvocationResult:
+        """One invocation, with its own id, as the Functions host runs each retry."""
         invocation_id = str(uuid.uuid4())
         token = current_invocation.set(InvocationInfo(invocation_id, self.spec.name))
         self._log(
@@ -79,9 +92,8 @@ class Invoker:
             f"Executing '{self._qualified}' (Reason='{event.reason}', Id={invocation_id})",
         )
         started = time.perf_counter()
-        self.in_flight += 1
         try:
-            result = await self._invoke(event, invocation_id)
+            result = await self._invoke(event, invocation_id, retry_count)
         except BaseException as exc:
             self._log_failure(exc, invocation_id, started)
             if isinstance(exc, Exception):
@@ -91,22 +103,25 @@ class Invoker:
             self._log_outcome("Succeeded", invocation_id, started)
             return result
         finally:
-            self.in_flight -= 1
             current_invocation.reset(token)
 
-    async def _invoke(self, event: TriggerEvent, invocation_id: str) -> InvocationResult:
-        kwargs = await self._arguments(event, invocation_id)
+    async def _invoke(
+        self, event: TriggerEvent, invocation_id: str, retry_count: int
+    ) -> InvocationResult:
+        kwargs = await self._arguments(event, invocation_id, retry_count)
         value = await self._runner.call(self.spec.func, kwargs, self.spec.is_async)
         outputs = self._collect(kwargs, value)
         await self._write(outputs, event)
         return InvocationResult(invocation_id=invocation_id, outputs=outputs)
 
-    async def _arguments(self, event: TriggerEvent, invocation_id: str) -> dict[str, Any]:
+    async def _arguments(
+        self, event: TriggerEvent, invocation_id: str, retry_count: int
+    ) -> dict[str, Any]:
         kwargs: dict[str, Any] = {}
         for param in self.spec.params:
             kwargs[param.name] = await self._argument(param, event)
         if self.spec.needs_context:
-            kwargs["context"] = self._context(event, invocation_id)
+            kwargs["context"] = self._context(event, invocation_id, retry_count)
         return kwargs
 
     async def _argument(self, param: ParamSpec, event: TriggerEvent) -> Any:
@@ -118,14 +133,16 @@ class Invoker:
             datum = await self._inputs[param.name].fetch(event)
         return converters.decode(param.binding.type, datum, event.metadata)
 
-    def _context(self, event: TriggerEvent, invocation_id: str) -> Context:
+    def _context(self, event: TriggerEvent, invocation_id: str, retry_count: int) -> Context:
         incoming = event.metadata.get("traceparent")
         return Context(
             invocation_id=invocation_id,
             function_name=self.spec.name,
             function_directory=self.spec.directory,
             trace_context=TraceContext(new_trace_parent(incoming.value if incoming else None)),
-            retry_context=RetryContext(),
+            retry_context=RetryContext(
+                retry_count, self.retry.max_retry_count if self.retry else 0
+            ),
         )
 
     def _collect(self, kwargs: Mapping[str, Any], value: Any) -> dict[str, Datum]:

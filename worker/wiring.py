@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from funchost.bindings.base import (
@@ -21,9 +21,10 @@ from funchost.bindings.connections import (
     resolve_setting_refs,
 )
 from funchost.bindings.registry import get_provider
-from funchost.errors import FunchostError, FunctionLoadError
+from funchost.errors import ConfigError, FunchostError, FunctionLoadError
 from funchost.worker.indexer import FunctionSpec, join_problems
 from funchost.worker.invoker import Invoker
+from funchost.worker.retry import RETRY_TRIGGERS, RetryPolicy, parse_policy
 from funchost.worker.runner import Runner
 
 ContextFactory = Callable[[FunctionSpec], BindingContext]
@@ -36,9 +37,15 @@ class LoadedFunction:
     spec: FunctionSpec
     invoker: Invoker
     listener: TriggerListener
+    warnings: list[str] = field(default_factory=list)
 
 
-def wire(spec: FunctionSpec, runner: Runner, make_ctx: ContextFactory) -> LoadedFunction:
+def wire(
+    spec: FunctionSpec,
+    runner: Runner,
+    make_ctx: ContextFactory,
+    default_retry: Mapping[str, Any] | None = None,
+) -> LoadedFunction:
     """Resolve settings, check connections and create every binding of one function.
 
     Raises one FunctionLoadError that lists every problem found, so a user fixes them in one go.
@@ -48,12 +55,42 @@ def wire(spec: FunctionSpec, runner: Runner, make_ctx: ContextFactory) -> Loaded
     spec = _resolved(spec, ctx.settings, problems)
     ctx = dataclasses.replace(ctx, function_bindings=spec.bindings)
     _check_connections(spec, ctx.settings, problems)
+    warnings: list[str] = []
+    retry = _retry(spec, default_retry, problems, warnings)
     if problems:
         raise FunctionLoadError(spec.name, join_problems(problems), where=spec.where)
     try:
-        return _create(spec, runner, ctx)
+        loaded = _create(spec, runner, ctx, retry)
     except FunchostError as exc:
         raise FunctionLoadError(spec.name, _without_name(exc), where=spec.where) from exc
+    loaded.warnings.extend(warnings)
+    return loaded
+
+
+def _retry(
+    spec: FunctionSpec,
+    default: Mapping[str, Any] | None,
+    problems: list[str],
+    warnings: list[str],
+) -> RetryPolicy | None:
+    """The function's own policy, else host.json's, where the trigger honours retries."""
+    own = spec.settings.get("retry_policy")
+    raw = own or default
+    if not raw:
+        return None
+    if spec.trigger.type.lower() not in RETRY_TRIGGERS:
+        if own:
+            warnings.append(
+                f"{spec.where}: function '{spec.name}': its retry policy is not applied: "
+                f"{spec.trigger.type} triggers keep their own redelivery and poison rules, "
+                "as in the Functions host"
+            )
+        return None
+    try:
+        return parse_policy(raw, "@app.retry" if own else "host.json retry")
+    except ConfigError as exc:
+        problems.append(str(exc))
+        return None
 
 
 def _without_name(exc: FunchostError) -> str:
@@ -65,7 +102,9 @@ def _without_name(exc: FunchostError) -> str:
     return message
 
 
-def _create(spec: FunctionSpec, runner: Runner, ctx: BindingContext) -> LoadedFunction:
+def _create(
+    spec: FunctionSpec, runner: Runner, ctx: BindingContext, retry: RetryPolicy | None
+) -> LoadedFunction:
     inputs: dict[str, InputBinding] = {}
     outputs: dict[str, OutputBinding | None] = {}
     for binding in spec.bindings:
@@ -76,7 +115,7 @@ def _create(spec: FunctionSpec, runner: Runner, ctx: BindingContext) -> LoadedFu
             outputs[binding.name] = provider.output(binding, ctx)
         else:
             inputs[binding.name] = provider.input(binding, ctx)
-    invoker = Invoker(spec, runner, inputs, outputs)
+    invoker = Invoker(spec, runner, inputs, outputs, retry)
     listener = get_provider(spec.trigger.type).trigger(spec.trigger, ctx, invoker)
     return LoadedFunction(spec=spec, invoker=invoker, listener=listener)
 
