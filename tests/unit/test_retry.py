@@ -10,7 +10,6 @@ from funchost.backoff import ExponentialBackoff
 from funchost.errors import ConfigError
 from funchost.worker.retry import RetryPolicy, parse_policy, with_retries
 
-
 WHOLE = "expected a whole number ≥ 0, or -1 for no limit"
 
 
