@@ -133,21 +133,30 @@ def test_sigterm_exits_promptly_after_a_sync_timeout() -> None:
 # --- shutdown ------------------------------------------------------------------------
 
 
+def request_in_flight(
+    host: Host, path: str
+) -> tuple[threading.Thread, list[Reply | BaseException]]:
+    """GET ``path`` from a thread and return once the function has started running."""
+    replies: list[Reply | BaseException] = []
+
+    def request() -> None:
+        try:
+            replies.append(get(host, path))
+        except BaseException as exc:  # reported by the caller's assertion
+            replies.append(exc)
+
+    since = mark(host)
+    worker = threading.Thread(target=request)
+    worker.start()
+    name = path.rsplit("/", 1)[-1]
+    lines_since(host, since, rf"Executing 'Functions\.{name}'")
+    return worker, replies
+
+
 @pytest.mark.parametrize("path", ["/api/slow_async", "/api/slow_sync"])
 def test_sigterm_lets_the_request_in_flight_finish(path: str) -> None:
     with serving("http_shutdown") as host:
-        replies: list[Reply | BaseException] = []
-
-        def request() -> None:
-            try:
-                replies.append(get(host, path))
-            except BaseException as exc:  # reported by the assertion below
-                replies.append(exc)
-
-        since = mark(host)
-        worker = threading.Thread(target=request)
-        worker.start()
-        lines_since(host, since, r"Executing 'Functions\.slow_")
+        worker, replies = request_in_flight(host, path)
         code = host.stop(signal.SIGTERM)
         worker.join(10)
         assert len(replies) == 1 and isinstance(replies[0], Reply), replies
@@ -159,18 +168,7 @@ def test_sigterm_lets_the_request_in_flight_finish(path: str) -> None:
 
 def test_shutdown_timeout_cancels_requests_that_outlast_it() -> None:
     with serving("http_shutdown", "--shutdown-timeout", "1") as host:
-        replies: list[Reply | BaseException] = []
-
-        def request() -> None:
-            try:
-                replies.append(get(host, "/api/very_slow_async"))
-            except BaseException as exc:  # reported by the assertion below
-                replies.append(exc)
-
-        since = mark(host)
-        worker = threading.Thread(target=request)
-        worker.start()
-        lines_since(host, since, r"Executing 'Functions\.very_slow_async'")
+        worker, replies = request_in_flight(host, "/api/very_slow_async")
         started = time.monotonic()
         code = host.stop(signal.SIGTERM)
         stopped_after = time.monotonic() - started
