@@ -15,16 +15,23 @@ from funchost.errors import FunchostError
 _PROVIDERS: dict[str, str] = {
     "httptrigger": "funchost.bindings.http:HTTP_TRIGGER",
     "http": "funchost.bindings.http:HTTP_OUTPUT",
+    "eventgridtrigger": "funchost.bindings.eventgrid:EVENT_GRID_TRIGGER",
+    "warmuptrigger": "funchost.bindings.warmup:WARMUP_TRIGGER",
 }
 # How each type is spelled in function.json and the docs, for messages.
-_DISPLAY: dict[str, str] = {"httptrigger": "httpTrigger", "http": "http"}
+_DISPLAY: dict[str, str] = {
+    "httptrigger": "httpTrigger",
+    "http": "http",
+    "eventgridtrigger": "eventGridTrigger",
+    "warmuptrigger": "warmupTrigger",
+}
 
 # Types the Azure Functions host knows that funchost does not serve yet: a clearer message
 # than "unknown" for an app that is valid in Azure.
 _PLANNED = [
-    *("timerTrigger", "warmupTrigger", "queueTrigger", "queue", "blobTrigger", "blob"),
+    *("timerTrigger", "queueTrigger", "queue", "blobTrigger", "blob"),
     *("serviceBusTrigger", "serviceBus", "eventHubTrigger", "eventHub"),
-    *("cosmosDBTrigger", "cosmosDB", "eventGridTrigger", "eventGrid", "table"),
+    *("cosmosDBTrigger", "cosmosDB", "eventGrid", "table"),
 ]
 _PLANNED_LOWER = {t.lower(): t for t in _PLANNED}
 
