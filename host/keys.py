@@ -36,8 +36,14 @@ class Keys:
     system_keys: Mapping[str, str] = field(default_factory=dict)
     function_keys: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
-    def allows(self, level: str, key: str | None, function_name: str = "") -> bool:
-        """Whether ``key`` grants ``level`` for ``function_name`` (constant-time compares)."""
+    def allows(
+        self, level: str, key: str | None, function_name: str = "", system_key: str = ""
+    ) -> bool:
+        """Whether ``key`` grants ``level`` (constant-time compares).
+
+        Function level: the function's own keys, host keys, master. System level (webhooks):
+        only the named system key, or master, as the Functions host's AuthUtility allows.
+        """
         if level == ANONYMOUS:
             return True
         if not key:
@@ -48,8 +54,8 @@ class Keys:
                 *self.host_keys.values(),
                 *self.function_keys.get(function_name, {}).values(),
             ]
-        elif level == SYSTEM:
-            candidates += [*self.system_keys.values(), *self.host_keys.values()]
+        elif level == SYSTEM and system_key in self.system_keys:
+            candidates.append(self.system_keys[system_key])
         return _any_equal(key, candidates)
 
 

@@ -44,6 +44,7 @@ class _Target:
     handler: HttpHandler
     function_name: str
     auth_level: str
+    system_key: str = ""  # for webhooks: the one system key that opens them
 
 
 class HttpServer:
@@ -81,7 +82,7 @@ class HttpServer:
     def add_webhook(self, extension: str, function_name: str, handler: HttpHandler) -> None:
         """Serve /runtime/webhooks/<extension>?functionName=<function_name>."""
         self._webhooks[(extension.lower(), function_name.lower())] = _Target(
-            handler, function_name, SYSTEM
+            handler, function_name, SYSTEM, f"{extension.lower()}_extension"
         )
 
     def add_system_route(
@@ -152,7 +153,7 @@ class HttpServer:
         if found is None:
             return await self._admin(request, path)
         target, params = found
-        if not self._authorized(request, target.auth_level, target.function_name):
+        if not self._authorized(request, target):
             return web.Response(status=401)
         return await self._run(target, request, params)
 
@@ -162,14 +163,24 @@ class HttpServer:
         if system is not None and (system[0] is None or request.method in system[0]):
             return system[1], {}
         if lowered.startswith("/runtime/webhooks/"):
-            extension = lowered.removeprefix("/runtime/webhooks/")
-            name = request.query.get("functionName", "").lower()
-            webhook = self._webhooks.get((extension, name))
-            return (webhook, {}) if webhook is not None else None
+            return self._webhook(request, lowered.removeprefix("/runtime/webhooks/"))
         if lowered.startswith("/admin/"):
             return None
         relative = self._strip_prefix(path)
         return None if relative is None else self._table.match(request.method, relative)
+
+    def _webhook(
+        self, request: web.Request, extension: str
+    ) -> tuple[_Target, dict[str, str]] | None:
+        # Query names are case-insensitive in the Functions host (ParseQueryString).
+        name = next((v for k, v in request.query.items() if k.lower() == "functionname"), "")
+        webhook = self._webhooks.get((extension, name.lower()))
+        if webhook is not None:
+            return webhook, {}
+        if not any(ext == extension for ext, _ in self._webhooks):
+            return None
+        # A known extension, an unknown function: checked for the key first, then 404.
+        return _Target(_no_function(name), name, SYSTEM, f"{extension}_extension"), {}
 
     async def _admin(self, request: web.Request, path: str) -> web.StreamResponse:
         lowered = "/" + path.strip("/").lower()
@@ -177,15 +188,15 @@ class HttpServer:
             return web.Response(status=404)
         if lowered == "/admin/host/ping" and request.method in ("GET", "POST"):
             return web.Response(status=200)
-        if not self._authorized(request, ADMIN, ""):
+        if not self._authorized(request, _ADMIN_TARGET):
             return web.Response(status=401)
         return await admin.handle(request, lowered, self._backend)
 
-    def _authorized(self, request: web.Request, level: str, function_name: str) -> bool:
-        if self.keys is None or level == ANONYMOUS:
+    def _authorized(self, request: web.Request, target: _Target) -> bool:
+        if self.keys is None or target.auth_level == ANONYMOUS:
             return True
         key = request.headers.get("x-functions-key") or request.query.get("code")
-        return self.keys.allows(level, key, function_name)
+        return self.keys.allows(target.auth_level, key, target.function_name, target.system_key)
 
     async def _run(
         self, target: _Target, request: web.Request, params: dict[str, str]
@@ -220,3 +231,17 @@ def _level(auth_level: str, function_name: str) -> str:
             f"authLevel is {auth_level!r}; expected one of anonymous, function, admin",
         )
     return level
+
+
+def _no_function(name: str) -> HttpHandler:
+    async def handler(request: web.Request, params: dict[str, str]) -> web.StreamResponse:
+        return web.Response(status=404, text=f"cannot find function: '{name}'")
+
+    return handler
+
+
+async def _never(request: web.Request, params: dict[str, str]) -> web.StreamResponse:
+    raise AssertionError("the admin target only carries an auth level")
+
+
+_ADMIN_TARGET = _Target(_never, "", ADMIN)

@@ -247,7 +247,8 @@ def test_a_body_the_extension_cannot_read_is_500(host: Host, body: bytes) -> Non
 
 
 def test_unknown_function_or_extension_is_404(host: Host) -> None:
-    assert webhook(host, [grid_event("u1", {})], function="nope").status == 404
+    reply = webhook(host, [grid_event("u1", {})], function="nope")
+    assert (reply.status, reply.text) == (404, "cannot find function: 'nope'")
     assert webhook(host, [grid_event("u1", {})], function="ping").status == 404
     path = "/runtime/webhooks/NotGrid?functionName=eg_record"
     assert (
@@ -293,3 +294,16 @@ def test_enforced_auth_needs_the_eventgrid_system_key_or_the_master_key(
     assert webhook(host, event, query=f"&code={MASTER}").status == 202
     new = executed(host, since, 2)
     assert sum("Executed 'Functions.eg_record' (Succeeded" in line for line in new) == 2
+    host_key = doc["functionKeys"][0]["value"]
+    assert webhook(host, event, query=f"&code={host_key}").status == 401  # not a system key
+    unknown = webhook(host, event, function="nope")
+    assert (unknown.status, unknown.text) == (401, "")  # the key is checked first
+    unknown = webhook(host, event, function="nope", query=f"&code={MASTER}")
+    assert (unknown.status, unknown.text) == (404, "cannot find function: 'nope'")
+
+
+def test_the_function_name_query_key_is_case_insensitive(host: Host) -> None:
+    headers = {"aeg-event-type": "Notification", "Content-Type": "application/json"}
+    body = json.dumps([grid_event("q1", {})]).encode()
+    path = "/runtime/webhooks/eventgrid?FUNCTIONNAME=eg_record"
+    assert call(host, "POST", path, body=body, headers=headers).status == 202
