@@ -39,7 +39,7 @@ class HttpTriggerListener:
         if ctx.http is None:
             raise BindingError("the HTTP trigger needs the host's HTTP server")
         self._dispatch = dispatch
-        self._output_name = _http_output_name(ctx.function_bindings)
+        self._output_names = _http_output_names(ctx.function_bindings)
         self.methods = _methods(spec.properties.get("methods"), ctx.function_name)
         self.route = str(spec.properties.get("route") or ctx.function_name)
         self._prefix = ctx.http.route_prefix
@@ -79,7 +79,8 @@ class HttpTriggerListener:
         except Exception:
             # The worker has already logged the failure with the user's traceback.
             return web.Response(status=500)
-        datum = result.outputs.get(self._output_name) if self._output_name else None
+        # With several http outputs (an Out parameter beside $return), the one set wins.
+        datum = next((result.outputs[n] for n in self._output_names if n in result.outputs), None)
         return response_from_datum(datum)
 
 
@@ -170,11 +171,10 @@ def _cookie_lines(cookie: SimpleCookie) -> list[str]:
     return [morsel.OutputString() for morsel in cookie.values()]
 
 
-def _http_output_name(bindings: Iterable[BindingSpec]) -> str | None:
-    for spec in bindings:
-        if spec.type.lower() == "http" and spec.direction == "out":
-            return spec.name
-    return None
+def _http_output_names(bindings: Iterable[BindingSpec]) -> tuple[str, ...]:
+    """Names of the function's http outputs, a named Out parameter before $return."""
+    names = [b.name for b in bindings if b.type.lower() == "http" and b.direction == "out"]
+    return tuple(sorted(names, key=lambda name: name == "$return"))
 
 
 def _methods(raw: object, function_name: str) -> frozenset[str] | None:

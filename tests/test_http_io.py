@@ -391,3 +391,10 @@ def test_the_host_keeps_serving_after_failures(errors: Host) -> None:
         get(errors, path)
     reply = get(errors, "/api/fine")
     assert (reply.status, reply.text) == (200, "still serving")
+
+
+def test_with_two_http_outputs_the_one_set_answers(responses: Host) -> None:
+    reply = get(responses, "/api/two_outputs/out")
+    assert (reply.status, reply.text) == (201, "from the Out parameter")
+    reply = get(responses, "/api/two_outputs/return")
+    assert (reply.status, reply.text) == (200, "from $return")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import types
+import typing
 from collections.abc import Mapping
 from typing import Any
 
@@ -22,12 +24,26 @@ def accepts(binding_type: str, pytype: Any, *, out: bool) -> bool:
     converter = _converter(binding_type)
     if converter is None:
         return True  # no converter: the value is passed through as the binding produced it
+    members = _optional_members(pytype)
+    if members is not None:
+        # Optional[X] / X | None: None needs no converter, every other member must pass.
+        return all(accepts(binding_type, member, out=out) for member in members)
     check = converter.check_output_type_annotation if out else converter.check_input_type_annotation
     try:
         return bool(check(pytype))
     except TypeError:
         # issubclass() on a generic alias the converter did not expect: not accepted.
         return False
+
+
+def _optional_members(pytype: Any) -> tuple[Any, ...] | None:
+    """The non-None members of a Union that includes None, else None."""
+    if typing.get_origin(pytype) not in (typing.Union, types.UnionType):
+        return None
+    args = typing.get_args(pytype)
+    if type(None) not in args:
+        return None
+    return tuple(a for a in args if a is not type(None))
 
 
 def decode(binding_type: str, datum: Datum | None, metadata: Mapping[str, Datum]) -> Any:

@@ -87,3 +87,13 @@ def framing(req: func.HttpRequest) -> func.HttpResponse:
     if kind == "length":
         return func.HttpResponse("hello world", headers={"Content-Length": "3"})
     return func.HttpResponse("hello world", headers={"Transfer-Encoding": "chunked"})
+
+
+@app.route(route="two_outputs/{which}")
+@app.generic_output_binding(arg_name="res", type="http")
+def two_outputs(req: func.HttpRequest, res: func.Out[func.HttpResponse]) -> str | None:
+    """Both an Out parameter and $return are http outputs: whichever is set answers."""
+    if req.route_params["which"] == "out":
+        res.set(func.HttpResponse("from the Out parameter", status_code=201))
+        return None
+    return "from $return"
