@@ -54,6 +54,8 @@ class TriggerEvent:
     data: Datum
     metadata: dict[str, Datum] = field(default_factory=dict)
     reason: str = "This function was programmatically called via the host APIs."
+    # Logged as "Trigger Details: k: v, ..." after the Executing line (FunctionExecutor does).
+    details: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -146,6 +148,8 @@ class BindingContext:
     extensions: Mapping[str, Any]
     function_bindings: tuple[BindingSpec, ...] = ()
     http: HttpRouter | None = None
+    # The whole host.json (after overrides), for host-level sections such as "singleton".
+    host_json: Mapping[str, Any] = field(default_factory=dict)
     logger: logging.Logger = field(default_factory=lambda: logging.getLogger("funchost.bindings"))
 
 

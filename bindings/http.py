@@ -29,7 +29,9 @@ from funchost.errors import BindingError
 log = logging.getLogger("funchost.http")
 
 _DISPLAY_ORDER = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE")
-HTTP_METHODS = frozenset(_DISPLAY_ORDER)
+# frameworks: azure-functions 2.x adds QUERY to func.HttpMethod, and AsgiFunctionApp and
+# WsgiFunctionApp register every member; it is accepted (and routed), not displayed.
+HTTP_METHODS = frozenset((*_DISPLAY_ORDER, "QUERY"))
 
 
 class HttpTriggerListener:

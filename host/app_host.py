@@ -14,13 +14,14 @@ from typing import Any
 
 from funchost.bindings.base import BindingContext
 from funchost.errors import AppLoadError, FunchostError, FunctionLoadError
-from funchost.host import hostjson, logs, settings
+from funchost.host import cors, hostjson, http_limits, logs, settings
 from funchost.host.control import HostControl
 from funchost.host.keys import load_keys, secrets_dir
 from funchost.host.options import StartOptions
 from funchost.host.server import HttpServer
+from funchost.worker.frameworks import AsgiLifespan, asgi_lifespan
 from funchost.worker.indexer import FunctionSpec, index_app
-from funchost.worker.loader import load_app, script_file_name
+from funchost.worker.loader import LoadedApp, load_app, script_file_name
 from funchost.worker.runner import Runner, thread_count
 from funchost.worker.wiring import LoadedFunction, wire
 
@@ -72,8 +73,14 @@ class Host:
         self.state = LoadState()
         self.control = HostControl(self.state, lambda: options.base_url)
         self.server = HttpServer(config.host.http.route_prefix, self.control)
+        # Outermost first: CORS also labels the 429s and 413s of the limits.
+        self.server.middlewares += cors.middlewares(options)
+        self.server.middlewares += http_limits.middlewares(config.host.http, config.settings)
         self.runner = Runner(thread_count(config.settings), config.host.function_timeout)
         self._stopping = asyncio.Event()
+        # frameworks: the loaded app, for an AsgiFunctionApp's lifespan (worker/frameworks.py)
+        self.loaded_app: LoadedApp | None = None
+        self.lifespan: AsgiLifespan | None = None
 
     def load(self) -> LoadState:
         """Import, index and wire the app; whole-app and per-function errors are recorded."""
@@ -83,6 +90,7 @@ class Host:
         except AppLoadError as exc:
             self.state.app_error = exc
             return self.state
+        self.loaded_app = loaded  # frameworks
         self.state.function_errors.extend(index.errors)
         for spec in self._selected(index.functions):
             if self._disabled_by_setting(spec.name):
@@ -127,6 +135,7 @@ class Host:
             extensions=self.config.host.extensions,
             function_bindings=spec.bindings,
             http=self.server,
+            host_json=self.config.host.raw,
         )
 
     def enforce_auth(self) -> Path | None:
@@ -143,9 +152,14 @@ class Host:
 
     async def serve(self, started: float) -> None:
         """Start listening and every listener, report, then run until asked to stop."""
-        await self.server.start(self.options.address, self.options.port)
-        for function in self.state.functions:
-            await function.listener.start()
+        await self._start_lifespan()  # frameworks: before the socket listens
+        try:
+            await self.server.start(self.options.address, self.options.port)
+            for function in self.state.functions:
+                await function.listener.start()
+        except BaseException:
+            await self._stop_lifespan()  # frameworks: what started is shut down
+            raise
         elapsed = round((time.perf_counter() - started) * 1000)
         self.options.out.write(
             f"Host started in {elapsed} ms, listening on {self.options.base_url}\n"
@@ -160,6 +174,39 @@ class Host:
             sys.stdout.flush()
             sys.stdout = sys.__stdout__
 
+    # --- frameworks (worker/frameworks.py): the ASGI lifespan of an AsgiFunctionApp ---------
+
+    async def _start_lifespan(self) -> None:
+        """Run the lifespan startup; a failure is reported like an app that cannot load."""
+        specs = [f.spec for f in self.state.functions]
+        self.lifespan = asgi_lifespan(self.loaded_app, specs)
+        if self.lifespan is None:
+            return
+        try:
+            await self.lifespan.startup()
+        except AppLoadError as exc:
+            self.lifespan = None
+            self._unload(exc)
+
+    def _unload(self, error: AppLoadError) -> None:
+        """Serve no function, as for an import error; --strict stops the host instead."""
+        from funchost.host.report import render  # report imports this module
+
+        self.state.app_error = error
+        self.state.functions.clear()
+        # The routes are registered on the server already: a fresh one serves none of them.
+        server = HttpServer(self.config.host.http.route_prefix, self.control)
+        server.keys, server.middlewares = self.server.keys, self.server.middlewares
+        self.server = server
+        self.options.out.write(render(self.state, self.options.base_url))
+        self.options.out.flush()
+        if self.options.strict:
+            raise error
+
+    async def _stop_lifespan(self) -> None:
+        if self.lifespan is not None:
+            await self.lifespan.shutdown()
+
     def request_stop(self) -> None:
         """Called from the signal handler: only sets a flag."""
         self._stopping.set()
@@ -173,5 +220,6 @@ class Host:
             except FunchostError as exc:
                 log.error("stopping the trigger of '%s' failed: %s", function.spec.name, exc)
         await self.server.stop(self.options.shutdown_timeout)
+        await self._stop_lifespan()  # frameworks: after the last request
         self.runner.shutdown()
         log.info("Host stopped.")

@@ -28,6 +28,8 @@ LOG_LEVELS: Mapping[str, int] = MappingProxyType(
 )
 _LEVELS_BY_LOWER = {name.lower(): level for name, level in LOG_LEVELS.items()}
 _LEVELS_EXPECTED = "one of Trace, Debug, Information, Warning, Error, Critical, None"
+_INTEGER = re.compile(r"\s*-?[0-9]+\s*")
+_LIMIT_EXPECTED = "a whole number of at least 1, or -1 for no limit"
 _TIMEOUT_EXPECTED = 'a TimeSpan of at least "00:00:01", or "-1" for no limit'
 _ENV_PREFIX = "azurefunctionsjobhost__"
 _DEFAULT_TIMEOUT = 1800.0  # the host's default on every plan that allows more than 10 minutes
@@ -78,11 +80,17 @@ class LoggingConfig:
         return self._by_lower.get("default", logging.INFO)
 
 
+UNBOUNDED = -1  # the Functions host's "no limit" for the extensions.http request limits
+
+
 @dataclass(frozen=True)
 class HttpConfig:
     """extensions.http."""
 
     route_prefix: str = "api"
+    max_concurrent_requests: int = UNBOUNDED
+    max_outstanding_requests: int = UNBOUNDED
+    dynamic_throttles_enabled: bool = False
 
 
 @dataclass(frozen=True)
@@ -267,13 +275,47 @@ def _level(value: object, origin: _Origin, category: str) -> int:
 
 def _http(extensions: Mapping[str, Any], origin: _Origin) -> HttpConfig:
     section = _section(extensions, origin, ("extensions", "http"))
+    return HttpConfig(
+        route_prefix=_route_prefix(section, origin),
+        max_concurrent_requests=_request_limit(section, origin, "maxConcurrentRequests"),
+        max_outstanding_requests=_request_limit(section, origin, "maxOutstandingRequests"),
+        dynamic_throttles_enabled=_flag(section, origin, "dynamicThrottlesEnabled"),
+    )
+
+
+def _route_prefix(section: Mapping[str, Any], origin: _Origin) -> str:
     prefix = _get(section, "routePrefix")
     if prefix is _MISSING:
-        return HttpConfig()
+        return HttpConfig.route_prefix
     if not isinstance(prefix, str):
         path = ("extensions", "http", "routePrefix")
         raise origin.error(path, prefix, 'a string such as "api", or "" for no prefix')
-    return HttpConfig(route_prefix=prefix.strip("/"))
+    return prefix.strip("/")
+
+
+def _request_limit(section: Mapping[str, Any], origin: _Origin, key: str) -> int:
+    """A count the host hands to a Dataflow block: at least 1, or -1 for unbounded."""
+    value = _get(section, key)
+    if value is _MISSING:
+        return UNBOUNDED
+    number = value if type(value) is int else None
+    # An AzureFunctionsJobHost__ override is a string; .NET binds "10" to an int as well.
+    if isinstance(value, str) and _INTEGER.fullmatch(value):
+        number = int(value)
+    if number is None or not (number == UNBOUNDED or number >= 1):
+        raise origin.error(("extensions", "http", key), value, _LIMIT_EXPECTED)
+    return number
+
+
+def _flag(section: Mapping[str, Any], origin: _Origin, key: str) -> bool:
+    value = _get(section, key)
+    if value is _MISSING:
+        return False
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    raise origin.error(("extensions", "http", key), value, "true or false")
 
 
 def _extensions(extensions: Mapping[str, Any], origin: _Origin) -> Mapping[str, Mapping[str, Any]]:

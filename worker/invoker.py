@@ -91,6 +91,9 @@ class Invoker:
             logging.INFO,
             f"Executing '{self._qualified}' (Reason='{event.reason}', Id={invocation_id})",
         )
+        if event.details:
+            details = ", ".join(f"{key}: {value}" for key, value in event.details.items())
+            self._log(logging.INFO, f"Trigger Details: {details}")
         started = time.perf_counter()
         try:
             result = await self._invoke(event, invocation_id, retry_count)
