@@ -83,7 +83,7 @@ class HttpTriggerListener:
             return web.Response(status=500)
         # With several http outputs (an Out parameter beside $return), the one set wins.
         datum = next((result.outputs[n] for n in self._output_names if n in result.outputs), None)
-        return response_from_datum(datum)
+        return response_from_datum(datum, head=request.method == "HEAD")
 
 
 def trigger_event(
@@ -132,13 +132,13 @@ def _string_values(items: Iterable[tuple[str, str]]) -> dict[str, str]:
     return {spelled[k]: ",".join(v for v in values if v) for k, values in grouped.items()}
 
 
-def response_from_datum(datum: Datum | None) -> web.Response:
+def response_from_datum(datum: Datum | None, *, head: bool = False) -> web.Response:
     """Build the aiohttp response from the encoded HTTP output of an invocation."""
     if datum is None or datum.value is None:
         # No response was produced: the Functions host answers 204 No Content.
         return web.Response(status=204)
     if datum.type == "http":
-        return _from_http_value(datum.value)
+        return _from_http_value(datum.value, head)
     if datum.type == "string":
         return web.Response(
             status=200, body=datum.value.encode(), content_type="text/plain", charset="utf-8"
@@ -151,20 +151,23 @@ def response_from_datum(datum: Datum | None) -> web.Response:
 # aiohttp frames the body itself; a stale Content-Length from the function would cut the
 # body short or leave bytes that corrupt the next response on the connection.
 _FRAMING_HEADERS = frozenset({"content-length", "transfer-encoding"})
+_TRANSFER_ENCODING = frozenset({"transfer-encoding"})
 
 
-def _from_http_value(value: Mapping[str, Any]) -> web.Response:
-    headers: CIMultiDict[str] = CIMultiDict()
-    for name, header in value.get("headers", {}).items():
-        if name.lower() not in _FRAMING_HEADERS:
-            headers.add(name, str(header.value))
-    for cookie in value.get("cookies") or ():
-        for line in _cookie_lines(cookie):
-            headers.add("Set-Cookie", line)
+def _from_http_value(value: Mapping[str, Any], head: bool) -> web.Response:
     body_datum = value.get("body")
     body = body_datum.value if body_datum is not None else b""
     if isinstance(body, str):
         body = body.encode()
+    # A HEAD answer has no body: the function's Content-Length is the one of the GET.
+    dropped = _FRAMING_HEADERS if body or not head else _TRANSFER_ENCODING
+    headers: CIMultiDict[str] = CIMultiDict()
+    for name, header in value.get("headers", {}).items():
+        if name.lower() not in dropped:
+            headers.add(name, str(header.value))
+    for cookie in value.get("cookies") or ():
+        for line in _cookie_lines(cookie):
+            headers.add("Set-Cookie", line)
     status = int(value["status_code"].value) if value.get("status_code") else 200
     return web.Response(status=status, body=body or None, headers=headers)
 

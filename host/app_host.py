@@ -194,10 +194,7 @@ class Host:
 
         self.state.app_error = error
         self.state.functions.clear()
-        # The routes are registered on the server already: a fresh one serves none of them.
-        server = HttpServer(self.config.host.http.route_prefix, self.control)
-        server.keys, server.middlewares = self.server.keys, self.server.middlewares
-        self.server = server
+        self.server.clear_routes()
         self.options.out.write(render(self.state, self.options.base_url))
         self.options.out.flush()
         if self.options.strict:

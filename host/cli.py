@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from funchost import __version__
-from funchost.errors import ConfigError, FunchostError
+from funchost.errors import AppLoadError, ConfigError, FunchostError
 from funchost.host import logs
 from funchost.host.app_host import Config, Host, load_config
 from funchost.host.options import (
@@ -234,6 +234,8 @@ def _start(args: argparse.Namespace, started: float) -> int:
     try:
         _run(_serve(host, started))
         _exit_past_stuck_threads(host, EXIT_OK)
+    except AppLoadError:
+        return EXIT_NOT_STARTED  # --strict and the app failed at start-up: already reported
     except OSError as exc:
         print(
             f"funchost: cannot listen on {options.address}:{options.port}: {exc.strerror}; "

@@ -101,6 +101,12 @@ class HttpServer:
         target = _Target(handler, function_name, _level(auth_level, function_name))
         self._system[key] = (methods, target)
 
+    def clear_routes(self) -> None:
+        """Forget every function route, webhook and system route (the app was unloaded)."""
+        self._table = RouteTable()
+        self._system.clear()
+        self._webhooks.clear()
+
     def system_key_names(self) -> list[str]:
         """The system keys the registered webhooks need (<extension>_extension)."""
         return sorted({f"{ext}_extension" for ext, _ in self._webhooks})

@@ -138,11 +138,6 @@ def test_unhandled_exception_is_a_failed_invocation(funchost: Host, flask_app: F
     assert any("RuntimeError: unhandled in the view" in line for line in new), new
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: bindings/http.py drops the app's Content-Length, so a HEAD reply (empty "
-    "body) loses the length of the GET it stands for",
-)
 def test_head_reply_keeps_the_content_length(funchost: Host, flask_app: Flask) -> None:
     ask = Ask("HEAD", "/api/hello")
     assert reply_view(fetch(funchost.port, ask)) == client_view(flask_app, ask)

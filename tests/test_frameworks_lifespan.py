@@ -77,9 +77,8 @@ def test_startup_failure_with_strict_stops_the_host() -> None:
     output = done.stdout + done.stderr
     assert "the lifespan startup failed: ConnectionError: database unreachable" in output
     assert READY not in output
-    # The CLI has no exit code for a load error found while starting to serve: it reports
-    # a crash (1); exit code 3 needs a change in host/cli.py.
-    assert done.returncode != 0
+    assert done.returncode == 3  # "app could not be loaded", as for an import error
+    assert "The host crashed." not in output
 
 
 def test_shutdown_failure_is_one_error_line(start_host: StartHost) -> None:
