@@ -17,6 +17,7 @@ _PROVIDERS: dict[str, str] = {
     "http": "funchost.bindings.http:HTTP_OUTPUT",
     "eventgridtrigger": "funchost.bindings.eventgrid:EVENT_GRID_TRIGGER",
     "warmuptrigger": "funchost.bindings.warmup:WARMUP_TRIGGER",
+    "timertrigger": "funchost.bindings.timer:TIMER_TRIGGER",
 }
 # How each type is spelled in function.json and the docs, for messages.
 _DISPLAY: dict[str, str] = {
@@ -24,12 +25,13 @@ _DISPLAY: dict[str, str] = {
     "http": "http",
     "eventgridtrigger": "eventGridTrigger",
     "warmuptrigger": "warmupTrigger",
+    "timertrigger": "timerTrigger",
 }
 
 # Types the Azure Functions host knows that funchost does not serve yet: a clearer message
 # than "unknown" for an app that is valid in Azure.
 _PLANNED = [
-    *("timerTrigger", "queueTrigger", "queue", "blobTrigger", "blob"),
+    *("queueTrigger", "queue", "blobTrigger", "blob"),
     *("serviceBusTrigger", "serviceBus", "eventHubTrigger", "eventHub"),
     *("cosmosDBTrigger", "cosmosDB", "eventGrid", "table"),
 ]

@@ -207,9 +207,7 @@ class HttpServer:
     async def _run(
         self, target: _Target, request: web.Request, params: dict[str, str]
     ) -> web.StreamResponse:
-        task = asyncio.current_task()
-        if task is None:  # not in a task: nothing to track for the drain
-            return await target.handler(request, params)
+        task = request.task  # aiohttp runs each request's handler in its own task
         self._inflight[task] = target.function_name
         try:
             return await target.handler(request, params)

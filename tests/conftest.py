@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from azurite import azurite as azurite  # the session-scoped Azurite fixture, for every test
 
 TESTS = Path(__file__).resolve().parent
 APPS = TESTS / "apps"

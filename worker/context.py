@@ -24,7 +24,7 @@ current_invocation: contextvars.ContextVar[InvocationInfo | None] = contextvars.
 )
 
 
-class TraceContext(func._abc.TraceContext):  # type: ignore[misc]
+class TraceContext(func._abc.TraceContext):
     """W3C trace context of the invocation."""
 
     def __init__(self, trace_parent: str, trace_state: str = "") -> None:
@@ -47,7 +47,7 @@ class TraceContext(func._abc.TraceContext):  # type: ignore[misc]
         return {}
 
 
-class RetryContext(func._abc.RetryContext):  # type: ignore[misc]
+class RetryContext(func._abc.RetryContext):
     """Which attempt this is under the function's retry policy."""
 
     def __init__(self, retry_count: int = 0, max_retry_count: int = 0) -> None:
@@ -70,7 +70,7 @@ class RetryContext(func._abc.RetryContext):  # type: ignore[misc]
         return None
 
 
-class Context(func.Context):  # type: ignore[misc]
+class Context(func.Context):
     """The ``context`` argument a function receives."""
 
     def __init__(

@@ -12,7 +12,7 @@ from azure.functions.meta import Datum
 
 from funchost.errors import BindingError
 
-_registry = get_binding_registry()
+_registry = get_binding_registry()  # type: ignore[no-untyped-call]  # untyped in the library
 
 
 def _converter(binding_type: str) -> Any:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import time
 import uuid
 from collections.abc import Mapping
@@ -34,7 +35,7 @@ from funchost.worker.runner import Runner
 log = logging.getLogger("funchost.function")
 
 
-class Out(func.Out):  # type: ignore[misc]
+class Out(func.Out[Any]):
     """The placeholder a function sets for an ``Out[...]`` parameter."""
 
     def __init__(self) -> None:
@@ -85,7 +86,7 @@ class Invoker:
 
     async def _attempt(self, event: TriggerEvent, retry_count: int) -> InvocationResult:
         """One invocation, with its own id, as the Functions host runs each retry."""
-        invocation_id = str(uuid.uuid4())
+        invocation_id = _new_id()
         token = current_invocation.set(InvocationInfo(invocation_id, self.spec.name))
         self._log(
             logging.INFO,
@@ -209,3 +210,8 @@ def _timespan(seconds: float | None) -> str:
     """hh:mm:ss, as the Functions host prints a TimeSpan."""
     total = round(seconds or 0)
     return f"{total // 3600:02d}:{total % 3600 // 60:02d}:{total % 60:02d}"
+
+
+def _new_id() -> str:
+    """A random (version 4) UUID; ids need to be unique, not secret, so no urandom syscall."""
+    return str(uuid.UUID(int=random.getrandbits(128), version=4))

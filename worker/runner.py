@@ -6,8 +6,9 @@ import asyncio
 import contextvars
 import functools
 import os
+import sys
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -48,10 +49,11 @@ class Runner:
 
     async def call(self, fn: Callable[..., Any], kwargs: dict[str, Any], is_async: bool) -> Any:
         """Call the function; raise InvocationTimeout past the timeout."""
+        work = fn(**kwargs) if is_async else self._in_thread(fn, kwargs)
+        if self.timeout is None:
+            return await work
         try:
-            if is_async:
-                return await asyncio.wait_for(fn(**kwargs), self.timeout)
-            return await asyncio.wait_for(self._in_thread(fn, kwargs), self.timeout)
+            return await _bounded(work, self.timeout)
         except asyncio.TimeoutError:
             raise InvocationTimeout(f"timed out after {self.timeout:g} s") from None
 
@@ -73,3 +75,16 @@ class Runner:
     def shutdown(self) -> None:
         """Stop the pool without waiting for threads that overran their timeout."""
         self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+if sys.version_info >= (3, 11):
+
+    async def _bounded(work: Awaitable[Any], timeout: float) -> Any:
+        # asyncio.timeout cancels in place; wait_for on 3.11 wraps the work in a new task.
+        async with asyncio.timeout(timeout):
+            return await work
+
+else:
+
+    async def _bounded(work: Awaitable[Any], timeout: float) -> Any:
+        return await asyncio.wait_for(work, timeout)

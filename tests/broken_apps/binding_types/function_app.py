@@ -8,8 +8,8 @@ def foo(x: str) -> None:
     pass
 
 
-@app.timer_trigger(arg_name="timer", schedule="0 */5 * * * *")
-def tick(timer: func.TimerRequest) -> None:
+@app.queue_trigger(arg_name="msg", queue_name="work", connection="AzureWebJobsStorage")
+def work(msg: func.QueueMessage) -> None:
     pass
 
 

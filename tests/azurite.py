@@ -1,0 +1,118 @@
+"""A real Azurite for the tests that need storage: the session-scoped ``azurite`` fixture.
+
+Azurite (npm ``azurite@3.35.0``, the last release for Node 20) is started once per test
+session on free loopback ports, in memory, and stopped at the end. Tests reach it through
+``azurite.connection_string``. Without ``node_modules/.bin/azurite`` the tests that use it are
+skipped with the command that installs it, except in CI (``CI=true``), where they fail.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+AZURITE = REPO / "node_modules" / ".bin" / "azurite"
+INSTALL = "npm install --no-save azurite@3.35.0"
+READY_TIMEOUT = 30.0
+STOP_TIMEOUT = 10.0
+ACCOUNT = "devstoreaccount1"
+# Azurite's well-known development key (public, the same in every installation).
+ACCOUNT_KEY = (
+    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+)
+
+
+@dataclass(frozen=True)
+class Azurite:
+    """A running Azurite: its ports and the connection string for them."""
+
+    blob_port: int
+    queue_port: int
+    table_port: int
+
+    @property
+    def connection_string(self) -> str:
+        """``UseDevelopmentStorage=true`` only works on the default ports; this names ours."""
+        base = f"http://127.0.0.1:{{}}/{ACCOUNT}"
+        return (
+            f"DefaultEndpointsProtocol=http;AccountName={ACCOUNT};AccountKey={ACCOUNT_KEY};"
+            f"BlobEndpoint={base.format(self.blob_port)};"
+            f"QueueEndpoint={base.format(self.queue_port)};"
+            f"TableEndpoint={base.format(self.table_port)};"
+        )
+
+
+def _free_ports(count: int) -> list[int]:
+    """Distinct ports nothing listens on (held open together so none is handed out twice)."""
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [int(sock.getsockname()[1]) for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+def _listening(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+            return True
+    except OSError:
+        return False
+
+
+def _wait_ready(proc: subprocess.Popen[bytes], ports: list[int], log: Path) -> None:
+    """Poll with plain TCP connects (the SDK's own retries would sleep ~15 s)."""
+    deadline = time.monotonic() + READY_TIMEOUT
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"Azurite exited with code {proc.returncode}:\n{log.read_text()}")
+        if all(_listening(port) for port in ports):
+            return
+        time.sleep(0.05)
+    proc.kill()
+    pytest.fail(f"Azurite did not listen on {ports} within {READY_TIMEOUT} s:\n{log.read_text()}")
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in ("true", "1")
+
+
+@pytest.fixture(scope="session")
+def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Azurite]:
+    """Start Azurite once for the session; skip (fail in CI) when it is not installed."""
+    if not AZURITE.exists():
+        message = f"Azurite is not installed ({AZURITE} is missing): run `{INSTALL}` in {REPO}"
+        if _in_ci():
+            pytest.fail(message)
+        pytest.skip(message)
+    workdir = tmp_path_factory.mktemp("azurite")
+    ports = _free_ports(3)
+    blob, queue, table = ports
+    args = ["--blobHost", "127.0.0.1", "--blobPort", str(blob)]
+    args += ["--queueHost", "127.0.0.1", "--queuePort", str(queue)]
+    args += ["--tableHost", "127.0.0.1", "--tablePort", str(table)]
+    args += ["--inMemoryPersistence", "--skipApiVersionCheck", "--loose", "--silent"]
+    args += ["--disableTelemetry"]
+    log = workdir / "azurite.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen([str(AZURITE), *args], cwd=workdir, stdout=out, stderr=out)
+    try:
+        _wait_ready(proc, ports, log)
+        yield Azurite(blob, queue, table)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
