@@ -19,6 +19,12 @@ if TYPE_CHECKING:
     from azure.functions.meta import Datum
 
 
+# A Datum whose value is already the Python object the function takes or gave: the HTTP
+# trigger builds func.HttpRequest itself and writes func.HttpResponse straight out, because
+# that path runs for every request and its values are the library's own types.
+NATIVE = "funchost:native"
+
+
 @dataclass(frozen=True)
 class BindingSpec:
     """One entry of a function's function.json ``bindings`` list."""

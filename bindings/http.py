@@ -12,11 +12,14 @@ from collections.abc import Iterable, Mapping
 from http.cookies import SimpleCookie
 from typing import Any
 
+import azure.functions as func
 from aiohttp import web
+from azure.functions.http import HttpRequest  # the class the library's converter builds
 from azure.functions.meta import Datum
 from multidict import CIMultiDict
 
 from funchost.bindings.base import (
+    NATIVE,
     BindingContext,
     BindingProvider,
     BindingSpec,
@@ -89,9 +92,10 @@ class HttpTriggerListener:
 def trigger_event(
     request: web.Request, route_params: Mapping[str, str], body: bytes
 ) -> TriggerEvent:
-    """The request as an event: the ``http`` datum, with route values as trigger metadata."""
-    event = TriggerEvent(data=request_datum(request, route_params, body))
-    event.metadata.update({k: Datum(v, "string") for k, v in route_params.items()})
+    """The request as an event: a func.HttpRequest, with route values as trigger metadata."""
+    event = TriggerEvent(data=Datum(native_request(request, route_params, body), NATIVE))
+    if route_params:
+        event.metadata.update({k: Datum(v, "string") for k, v in route_params.items()})
     traceparent = request.headers.get("traceparent")
     if traceparent:
         # The invocation continues the caller's W3C trace, as the Functions host's does.
@@ -99,37 +103,43 @@ def trigger_event(
     return event
 
 
-def request_datum(request: web.Request, route_params: Mapping[str, str], body: bytes) -> Datum:
-    """The ``http`` TypedData the Functions host would send for this request."""
-    headers = _string_values(request.headers.items())
+def native_request(
+    request: web.Request, route_params: Mapping[str, str], body: bytes
+) -> HttpRequest:
+    """The func.HttpRequest the library's converter would build from the host's RpcHttp."""
     # The host leaves out query parameters whose value is empty (Python workers do not
     # declare the capability that keeps them); headers are kept even when empty.
-    query = {k: v for k, v in _string_values(request.query.items()).items() if v}
-    return Datum(
-        {
-            "method": Datum(request.method, "string"),
-            "url": Datum(str(request.url), "string"),
-            "headers": {k.lower(): Datum(v, "string") for k, v in headers.items()},
-            "query": {k: Datum(v, "string") for k, v in query.items()},
-            "params": {k: Datum(v, "string") for k, v in route_params.items()},
-            "body": Datum(body, "bytes"),
-        },
-        "http",
+    query = request.query
+    params = {k: v for k, v in _string_values(query.items()).items() if v} if query else {}
+    return HttpRequest(
+        method=request.method,
+        url=_url(request),
+        headers=_string_values(request.headers.items()),
+        params=params,
+        route_params=dict(route_params),
+        body_type="bytes",
+        body=body,
     )
 
 
-def _string_values(items: Iterable[tuple[str, str]]) -> dict[str, str]:
-    """One value per name, as .NET's StringValues.ToString() gives it to the worker.
+def _url(request: web.Request) -> str:
+    """The request URL as the client sent it, without yarl building a URL object."""
+    return f"{request.scheme}://{request.host}{request.raw_path}"
 
-    Names match case-insensitively (the first spelling is kept) and repeated values are
-    joined with ',' without a space, skipping empty ones.
+
+def _string_values(items: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """One value per lower-cased name, as .NET's StringValues.ToString() gives it to the worker.
+
+    Repeated values are joined with ',' without a space, skipping empty ones.
     """
-    spelled: dict[str, str] = {}
-    grouped: dict[str, list[str]] = {}
+    values: dict[str, str] = {}
     for key, value in items:
-        spelled.setdefault(key.lower(), key)
-        grouped.setdefault(key.lower(), []).append(value)
-    return {spelled[k]: ",".join(v for v in values if v) for k, values in grouped.items()}
+        name = key.lower()
+        if name not in values:
+            values[name] = value
+        elif value:
+            values[name] = f"{values[name]},{value}" if values[name] else value
+    return values
 
 
 def response_from_datum(datum: Datum | None, *, head: bool = False) -> web.Response:
@@ -137,6 +147,8 @@ def response_from_datum(datum: Datum | None, *, head: bool = False) -> web.Respo
     if datum is None or datum.value is None:
         # No response was produced: the Functions host answers 204 No Content.
         return web.Response(status=204)
+    if datum.type == NATIVE:
+        return _from_response(datum.value, head)
     if datum.type == "http":
         return _from_http_value(datum.value, head)
     if datum.type == "string":
@@ -170,6 +182,21 @@ def _from_http_value(value: Mapping[str, Any], head: bool) -> web.Response:
             headers.add("Set-Cookie", line)
     status = int(value["status_code"].value) if value.get("status_code") else 200
     return web.Response(status=status, body=body or None, headers=headers)
+
+
+def _from_response(response: func.HttpResponse, head: bool) -> web.Response:
+    """Write a func.HttpResponse straight out, as the library's converter would encode it."""
+    body = response.get_body() or b""
+    dropped = _FRAMING_HEADERS if body or not head else _TRANSFER_ENCODING
+    headers: CIMultiDict[str] = CIMultiDict()
+    for name, value in response.headers.items():
+        if name.lower() not in dropped:
+            headers.add(name, value)
+    if "content-type" not in headers:
+        mimetype = response.mimetype
+        charset = f"; charset={response.charset}" if mimetype.startswith("text/") else ""
+        headers["Content-Type"] = f"{mimetype}{charset}"
+    return web.Response(status=response.status_code, body=body or None, headers=headers)
 
 
 def _cookie_lines(cookie: SimpleCookie) -> list[str]:

@@ -5,15 +5,16 @@ from __future__ import annotations
 import contextvars
 import os
 import threading
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import azure.functions as func
 
 
-@dataclass(frozen=True)
-class InvocationInfo:
-    """Who is running right now: read by log records emitted inside an invocation."""
+class InvocationInfo(NamedTuple):
+    """Who is running right now: read by log records emitted inside an invocation.
+
+    A NamedTuple: one is made per invocation, and a tuple is the cheapest immutable record.
+    """
 
     invocation_id: str
     function_name: str

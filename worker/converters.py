@@ -7,9 +7,11 @@ import typing
 from collections.abc import Mapping
 from typing import Any
 
+import azure.functions as func
 from azure.functions import get_binding_registry
 from azure.functions.meta import Datum
 
+from funchost.bindings.base import NATIVE
 from funchost.errors import BindingError
 
 _registry = get_binding_registry()  # type: ignore[no-untyped-call]  # untyped in the library
@@ -50,6 +52,8 @@ def decode(binding_type: str, datum: Datum | None, metadata: Mapping[str, Datum]
     """Turn trigger or input data into the Python argument."""
     if datum is None:
         return None
+    if datum.type == NATIVE:
+        return datum.value
     converter = _converter(binding_type)
     if converter is None:
         return datum.python_value
@@ -63,6 +67,8 @@ def decode(binding_type: str, datum: Datum | None, metadata: Mapping[str, Datum]
 
 def encode(binding_type: str, value: Any, pytype: Any) -> Datum:
     """Turn an output value into a Datum for the binding to write."""
+    if binding_type == "http" and isinstance(value, func.HttpResponse):
+        return Datum(value, NATIVE)  # written straight to the socket by the HTTP trigger
     converter = _converter(binding_type)
     if converter is None:
         return _plain_datum(binding_type, value)

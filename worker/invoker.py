@@ -9,7 +9,6 @@ import asyncio
 import logging
 import random
 import time
-import uuid
 from collections.abc import Mapping
 from typing import Any
 
@@ -78,6 +77,8 @@ class Invoker:
         """Run the function for this event, retried per its policy; InvocationFailed at the end."""
         self.in_flight += 1
         try:
+            if self.retry is None:  # the common case, without the retry loop's frames
+                return await self._attempt(event, 0)
             return await with_retries(
                 self.retry, lambda count: self._attempt(event, count), self._qualified
             )
@@ -88,13 +89,8 @@ class Invoker:
         """One invocation, with its own id, as the Functions host runs each retry."""
         invocation_id = _new_id()
         token = current_invocation.set(InvocationInfo(invocation_id, self.spec.name))
-        self._log(
-            logging.INFO,
-            f"Executing '{self._qualified}' (Reason='{event.reason}', Id={invocation_id})",
-        )
-        if event.details:
-            details = ", ".join(f"{key}: {value}" for key, value in event.details.items())
-            self._log(logging.INFO, f"Trigger Details: {details}")
+        if log.isEnabledFor(logging.INFO):  # no message is built when nothing would print it
+            self._log_executing(event, invocation_id)
         started = time.perf_counter()
         try:
             result = await self._invoke(event, invocation_id, retry_count)
@@ -175,7 +171,18 @@ class Invoker:
     def _log(self, level: int, message: str) -> None:
         log.log(level, message, extra={"category": self._category})
 
+    def _log_executing(self, event: TriggerEvent, invocation_id: str) -> None:
+        self._log(
+            logging.INFO,
+            f"Executing '{self._qualified}' (Reason='{event.reason}', Id={invocation_id})",
+        )
+        if event.details:
+            details = ", ".join(f"{key}: {value}" for key, value in event.details.items())
+            self._log(logging.INFO, f"Trigger Details: {details}")
+
     def _log_outcome(self, outcome: str, invocation_id: str, started: float) -> None:
+        if not log.isEnabledFor(logging.INFO):
+            return
         duration = round((time.perf_counter() - started) * 1000)
         self._log(
             logging.INFO,
@@ -213,5 +220,14 @@ def _timespan(seconds: float | None) -> str:
 
 
 def _new_id() -> str:
-    """A random (version 4) UUID; ids need to be unique, not secret, so no urandom syscall."""
-    return str(uuid.UUID(int=random.getrandbits(128), version=4))
+    """A random version-4 UUID string; ids need to be unique, not secret (no urandom call).
+
+    Formatted by hand: building a uuid.UUID and its str() cost more than the rest of this.
+    """
+    h = f"{random.getrandbits(128) & _V4_MASK | _V4_BITS:032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+# Version 4 in bits 76-79, RFC 4122 variant (10) in bits 62-63, as uuid.uuid4() sets them.
+_V4_MASK = ~((0xF << 76) | (0x3 << 62)) & ((1 << 128) - 1)
+_V4_BITS = (0x4 << 76) | (0x2 << 62)
