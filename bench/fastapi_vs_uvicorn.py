@@ -10,14 +10,11 @@ to CPU 1, interleaved rounds, medians, plus cold start (spawn → first 200).
 
 from __future__ import annotations
 
-import argparse
-import json
-import shutil
 import sys
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
-from http_hello import RESULTS, Run, cold_start, measure, median_run
+from http_hello import run_benchmark
 
 APP = Path(__file__).resolve().parent / "apps" / "fastapi_hello"
 
@@ -50,42 +47,7 @@ SUBJECTS = (
 
 def main() -> None:
     """Measure both subjects in interleaved rounds and print the table."""
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--duration", type=int, default=10)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--connections", type=int, default=64)
-    parser.add_argument("--cold", type=int, default=5, help="cold-start samples per subject")
-    args = parser.parse_args()
-    if not shutil.which("wrk"):
-        sys.exit("bench: wrk is missing (apt-get install wrk); no load can be generated")
-    runs: dict[str, list[Run]] = {s.name: [] for s in SUBJECTS}
-    for _ in range(args.rounds):
-        for subject in SUBJECTS:
-            runs[subject.name].append(measure(subject, args.duration, args.connections))
-    results = {name: median_run(r) for name, r in runs.items()}
-    colds = {s.name: cold_start(s, args.cold) for s in SUBJECTS}
-    report(results, colds, args)
-
-
-def report(results: dict[str, Run], colds: dict[str, float], args: argparse.Namespace) -> None:
-    """Print the table and write bench/results/fastapi_vs_uvicorn.json."""
-    anchor = results[SUBJECTS[0].name]
-    print(
-        f"{'subject':26} {'req/s':>9} {'ratio':>6} {'p50 ms':>7} {'p99 ms':>7} "
-        f"{'CPU µs/req':>10} {'RSS MB':>7} {'cold ms':>8}"
-    )
-    for name, run in results.items():
-        print(
-            f"{name:26} {run.rps:9.0f} {run.rps / anchor.rps:6.2f} {run.p50_ms:7.2f} "
-            f"{run.p99_ms:7.2f} {run.cpu_us_per_req:10.1f} {run.rss_mb:7.1f} {colds[name]:8.0f}"
-        )
-    RESULTS.mkdir(exist_ok=True)
-    doc = {
-        "args": vars(args),
-        "runs": {k: asdict(v) for k, v in results.items()},
-        "cold_start_ms": colds,
-    }
-    (RESULTS / "fastapi_vs_uvicorn.json").write_text(json.dumps(doc, indent=2))
+    run_benchmark("fastapi_vs_uvicorn", SUBJECTS, SUBJECTS, default_cold=5)
 
 
 if __name__ == "__main__":

@@ -19,8 +19,10 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Protocol
 
 BENCH = Path(__file__).resolve().parent
 APP = BENCH / "apps" / "hello"
@@ -121,7 +123,7 @@ def _latency(out: str, pct: str) -> float:
     return float(match.group(1)) * scale
 
 
-def measure(subject: Subject, duration: int, connections: int) -> Run:
+def measure(subject: Measurable, duration: int, connections: int) -> Run:
     """Start the subject, warm it up, load it, and stop it."""
     port = free_port()
     url = f"http://127.0.0.1:{port}{subject.path}"
@@ -140,7 +142,7 @@ def measure(subject: Subject, duration: int, connections: int) -> Run:
         proc.wait(20)
 
 
-def cold_start(subject: Subject, runs: int) -> float:
+def cold_start(subject: Measurable, runs: int) -> float:
     """Median milliseconds from spawn to the first 200."""
     samples = []
     for _ in range(runs):
@@ -163,46 +165,71 @@ def median_run(runs: list[Run]) -> Run:
     return Run(*(statistics.median(getattr(r, f) for r in runs) for f in asdict(runs[0])))
 
 
-def main() -> None:
-    """Measure every subject in interleaved rounds and print the table."""
-    parser = argparse.ArgumentParser(description=__doc__)
+class Measurable(Protocol):
+    """A server a benchmark can start: the anchor or a subject."""
+
+    name: str
+    path: str
+
+    def command(self, port: int) -> list[str]: ...
+
+
+def run_benchmark(
+    name: str, subjects: Sequence[Measurable], cold: Sequence[Measurable], default_cold: int
+) -> None:
+    """Parse the common options, measure in interleaved rounds, print and save the table.
+
+    The first subject is the anchor every ratio is taken against.
+    """
+    parser = argparse.ArgumentParser(description=sys.modules["__main__"].__doc__)
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=64)
-    parser.add_argument("--cold", type=int, default=10, help="cold-start samples per subject")
+    parser.add_argument("--cold", type=int, default=default_cold, help="cold-start samples")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("bench: wrk is missing (apt-get install wrk); no load can be generated")
-    runs: dict[str, list[Run]] = {s.name: [] for s in SUBJECTS}
+    runs: dict[str, list[Run]] = {s.name: [] for s in subjects}
     for _ in range(args.rounds):
-        for subject in SUBJECTS:
+        for subject in subjects:
             runs[subject.name].append(measure(subject, args.duration, args.connections))
-    results = {name: median_run(r) for name, r in runs.items()}
-    colds = {s.name: cold_start(s, args.cold) for s in SUBJECTS if s.path == "/api/async"}
-    report(results, colds, args)
+    results = {key: median_run(r) for key, r in runs.items()}
+    colds = {s.name: cold_start(s, args.cold) for s in cold}
+    report(name, results, colds, args)
 
 
-def report(results: dict[str, Run], colds: dict[str, float], args: argparse.Namespace) -> None:
-    """Print the table and write bench/results/http_hello.json."""
-    anchor = results[SUBJECTS[0].name]
+def report(
+    name: str, results: dict[str, Run], colds: dict[str, float], args: argparse.Namespace
+) -> None:
+    """Print the table and write bench/results/<name>.json."""
+    anchor = next(iter(results.values()))
     print(
-        f"{'subject':22} {'req/s':>9} {'ratio':>6} {'p50 ms':>7} {'p99 ms':>7} "
-        f"{'CPU µs/req':>10} {'RSS MB':>7}"
+        f"{'subject':26} {'req/s':>9} {'ratio':>6} {'p50 ms':>7} {'p99 ms':>7} "
+        f"{'CPU µs/req':>10} {'RSS MB':>7} {'cold ms':>8}"
     )
-    for name, run in results.items():
+    for key, run in results.items():
+        cold = f"{colds[key]:8.0f}" if key in colds else f"{'-':>8}"
         print(
-            f"{name:22} {run.rps:9.0f} {run.rps / anchor.rps:6.2f} {run.p50_ms:7.2f} "
-            f"{run.p99_ms:7.2f} {run.cpu_us_per_req:10.1f} {run.rss_mb:7.1f}"
+            f"{key:26} {run.rps:9.0f} {run.rps / anchor.rps:6.2f} {run.p50_ms:7.2f} "
+            f"{run.p99_ms:7.2f} {run.cpu_us_per_req:10.1f} {run.rss_mb:7.1f} {cold}"
         )
-    for name, ms in colds.items():
-        print(f"cold start (spawn → first 200), {name}: {ms:.0f} ms median of {args.cold}")
+    print(
+        f"(cold: spawn → first 200, median of {args.cold}; other columns: medians of "
+        f"{args.rounds} rounds of {args.duration} s, {args.connections} connections)"
+    )
     RESULTS.mkdir(exist_ok=True)
     doc = {
         "args": vars(args),
         "runs": {k: asdict(v) for k, v in results.items()},
         "cold_start_ms": colds,
     }
-    (RESULTS / "http_hello.json").write_text(json.dumps(doc, indent=2))
+    (RESULTS / f"{name}.json").write_text(json.dumps(doc, indent=2))
+
+
+def main() -> None:
+    """Measure every subject in interleaved rounds and print the table."""
+    cold = [s for s in SUBJECTS if s.path == "/api/async"]
+    run_benchmark("http_hello", SUBJECTS, cold, default_cold=10)
 
 
 if __name__ == "__main__":
