@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     from aiohttp import web
     from azure.functions.meta import Datum
 
+    from funchost.bindings.connections import Connection
+
 
 # A Datum whose value is already the Python object the function takes or gave: the HTTP
 # trigger builds func.HttpRequest itself and writes func.HttpResponse straight out, because
@@ -177,6 +179,15 @@ class BindingProvider:
     def output(self, spec: BindingSpec, ctx: BindingContext) -> OutputBinding | None:
         """Create the writer of an output binding; None when the trigger consumes it."""
         raise BindingError(self._unsupported("an output binding"))
+
+    def needs_storage(self, spec: BindingSpec, ctx: BindingContext) -> Connection | None:
+        """The Azure Storage connection this binding will use, if any (None: no storage).
+
+        Called for every binding before the host starts, so ``funchost start`` can start
+        Azurite when a binding uses the development storage. Must not raise for a
+        configuration problem that ``trigger()``/``input()``/``output()`` report: return None.
+        """
+        return None
 
     def _unsupported(self, role: str) -> str:
         return f"binding type '{self.type_name}' cannot be used as {role}"

@@ -14,28 +14,28 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from funchost.bindings.connections import ConnectionNotFound, resolve_connection
+from funchost.bindings.connections import Connection, ConnectionNotFound, resolve_connection
+from funchost.bindings.storage import STORAGE_SETTING, blob_service_client
 from funchost.errors import BindingError
 
 if TYPE_CHECKING:
     from azure.storage.blob.aio import ContainerClient
 
 HOSTS_CONTAINER = "azure-webjobs-hosts"
-STORAGE_SETTING = "AzureWebJobsStorage"
 STATE_DIR_SETTING = "FUNCHOST_STATE_DIR"
-# Few, short retries: a lock or status call that fails is tried again by its caller, and
-# the SDK's default first backoff (15 s) would stall a timer for that long.
-_RETRY_TOTAL = 1
-_BACKOFF = 1  # seconds (the SDK takes whole seconds)
-_CONNECT_TIMEOUT = 5
 
 
 @dataclass(frozen=True)
 class HostStorage:
     """The storage the host's own state goes to."""
 
-    connection_string: str | None  # None: files under state_dir
+    connection: Connection | None  # None: files under state_dir
     state_dir: Path
+
+    @property
+    def connection_string(self) -> str | None:
+        """The connection string, None for files."""
+        return None if self.connection is None else self.connection.connection_string
 
     @property
     def description(self) -> str:
@@ -45,18 +45,10 @@ class HostStorage:
         return f"{STORAGE_SETTING} (container {HOSTS_CONTAINER})"
 
     def container(self) -> ContainerClient:
-        """A new async client of the host's container (the caller closes it)."""
-        # The async retry policy: the sync one in an async pipeline fails on every request.
-        from azure.storage.blob.aio import ContainerClient, LinearRetry
-
-        assert self.connection_string is not None
-        retry = LinearRetry(backoff=_BACKOFF, retry_total=_RETRY_TOTAL, random_jitter_range=0)
-        return ContainerClient.from_connection_string(
-            self.connection_string,
-            HOSTS_CONTAINER,
-            retry_policy=retry,
-            connection_timeout=_CONNECT_TIMEOUT,
-        )
+        """A client of the host's container, on the process's shared blob service client."""
+        assert self.connection is not None
+        # Closing it is harmless: the transport belongs to the service client (close_clients).
+        return blob_service_client(self.connection).get_container_client(HOSTS_CONTAINER)
 
 
 def host_storage(settings: Mapping[str, str], script_root: Path) -> HostStorage:
@@ -75,4 +67,4 @@ def host_storage(settings: Mapping[str, str], script_root: Path) -> HostStorage:
             f"{STORAGE_SETTING}, or no {STORAGE_SETTING} at all to keep the state in files "
             f"under {state_dir}"
         )
-    return HostStorage(connection.connection_string, state_dir)
+    return HostStorage(connection, state_dir)

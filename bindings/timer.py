@@ -27,6 +27,8 @@ from funchost.bindings.base import (
     Dispatch,
     TriggerEvent,
 )
+from funchost.bindings.connections import Connection
+from funchost.bindings.hoststorage import host_storage
 from funchost.bindings.localtime import round_trip, schedule_date, zone_name
 from funchost.bindings.timer_config import Clock, SystemClock, TimerConfig, timer_config, timer_info
 from funchost.bindings.timer_lock import BlobListenerLock, FileListenerLock, ListenerLock
@@ -40,6 +42,7 @@ from funchost.bindings.timer_state import (
     read_status,
     write_status,
 )
+from funchost.errors import FunchostError
 
 if TYPE_CHECKING:
     from azure.storage.blob.aio import ContainerClient
@@ -361,6 +364,13 @@ class TimerTriggerProvider(BindingProvider):
         """Check the schedule and settings now, so a bad one fails at load with its reason."""
         config = timer_config(spec, ctx, datetime.now(timezone.utc))
         return TimerTriggerListener(config, dispatch)
+
+    def needs_storage(self, spec: BindingSpec, ctx: BindingContext) -> Connection | None:
+        """``AzureWebJobsStorage`` when it is set: the schedule's lock (and status) live there."""
+        try:
+            return host_storage(ctx.settings, ctx.script_root).connection
+        except FunchostError:
+            return None  # trigger() reports it
 
 
 TIMER_TRIGGER = TimerTriggerProvider()

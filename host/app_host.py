@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from funchost.bindings.base import BindingContext
+from funchost.bindings.registry import get_provider
+from funchost.bindings.storage import close_clients, is_development
 from funchost.errors import AppLoadError, FunchostError, FunctionLoadError
 from funchost.host import cors, hostjson, http_limits, logs, settings
 from funchost.host.control import HostControl
@@ -138,6 +140,17 @@ class Host:
             host_json=self.config.host.raw,
         )
 
+    def development_storage(self) -> list[str]:
+        """The settings of storage connections that mean Azurite on its default ports."""
+        found: set[str] = set()
+        for function in self.state.functions:
+            ctx = self._binding_context(function.spec)
+            for binding in function.spec.bindings:
+                connection = get_provider(binding.type).needs_storage(binding, ctx)
+                if connection is not None and is_development(connection):
+                    found.add(connection.setting)
+        return sorted(found)
+
     def enforce_auth(self) -> Path | None:
         """Load keys when auth is enforced; returns the secrets folder, None when off."""
         if not self.options.auth_enforced:
@@ -219,4 +232,5 @@ class Host:
         await self.server.stop(self.options.shutdown_timeout)
         await self._stop_lifespan()  # frameworks: after the last request
         self.runner.shutdown()
+        await close_clients()  # last: listeners and invocations no longer use them
         log.info("Host stopped.")

@@ -17,7 +17,7 @@ from typing import Any
 
 from funchost import __version__
 from funchost.errors import AppLoadError, ConfigError, FunchostError
-from funchost.host import logs
+from funchost.host import azurite, logs
 from funchost.host.app_host import Config, Host, load_config
 from funchost.host.options import (
     DEFAULT_ADDRESS,
@@ -122,6 +122,13 @@ def _add_start_options(parser: argparse.ArgumentParser) -> None:
         f"cancelled (default: {DEFAULT_SHUTDOWN_TIMEOUT:g}) [env: FUNCHOST_SHUTDOWN_TIMEOUT]",
     )
     parser.add_argument(
+        "--no-azurite",
+        action="store_true",
+        default=_env_flag("FUNCHOST_NO_AZURITE"),
+        help="do not start Azurite when the app's storage is UseDevelopmentStorage=true and "
+        "nothing listens on 127.0.0.1:10000-10002 [env: FUNCHOST_NO_AZURITE]",
+    )
+    parser.add_argument(
         "--strict",
         action="store_true",
         default=_env_flag("FUNCHOST_STRICT"),
@@ -192,6 +199,7 @@ def _options(args: argparse.Namespace, config: Config | None = None) -> StartOpt
         json_logs=args.json_logs,
         strict=args.strict,
         enable_auth=args.enable_auth,
+        azurite=not args.no_azurite,
         shutdown_timeout=(
             DEFAULT_SHUTDOWN_TIMEOUT if args.shutdown_timeout is None else args.shutdown_timeout
         ),
@@ -231,6 +239,7 @@ def _start(args: argparse.Namespace, started: float) -> int:
         print(f"Auth is enforced: function keys are checked (keys in {secrets}).", flush=True)
     if state.app_error is not None and options.strict:
         return EXIT_NOT_STARTED
+    emulator = _start_azurite(host, options)
     try:
         _run(_serve(host, started))
         _exit_past_stuck_threads(host, EXIT_OK)
@@ -246,7 +255,21 @@ def _start(args: argparse.Namespace, started: float) -> int:
     except Exception:
         logging.getLogger("funchost.host").exception("The host crashed.")
         return EXIT_CRASHED
+    finally:
+        if emulator is not None:
+            emulator.stop()  # after the host: its listeners released their leases
     return EXIT_OK
+
+
+def _start_azurite(host: Host, options: StartOptions) -> azurite.RunningAzurite | None:
+    """Azurite for the development storage, when nothing listens on its ports."""
+    if not options.azurite:
+        return None
+    settings = host.development_storage()
+    emulator = azurite.autostart(options.script_root, settings)
+    if emulator is not None:
+        print(emulator.describe(settings), flush=True)
+    return emulator
 
 
 def _exit_past_stuck_threads(host: Host, code: int) -> None:
@@ -259,6 +282,7 @@ def _exit_past_stuck_threads(host: Host, code: int) -> None:
         "waiting for them.",
         stuck,
     )
+    azurite.stop_started()
     logging.shutdown()
     sys.stdout.flush()
     sys.stderr.flush()
@@ -274,6 +298,7 @@ async def _serve(host: Host, started: float) -> None:
         nonlocal presses
         presses += 1
         if presses > 1:
+            azurite.stop_started(kill=True)
             os._exit(EXIT_CRASHED)
         host.request_stop()
 

@@ -29,6 +29,7 @@ class StartOptions:
     strict: bool = False
     shutdown_timeout: float = DEFAULT_SHUTDOWN_TIMEOUT
     enable_auth: bool = False
+    azurite: bool = True  # start Azurite when the app uses the development storage
     out: TextIO = field(default=sys.stdout, compare=False)
 
     @property

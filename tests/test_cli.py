@@ -47,6 +47,7 @@ def test_help_names_an_environment_variable_for_every_option() -> None:
         "--strict",
         "--shutdown-timeout",
         "--enable-auth",
+        "--no-azurite",
     }
     flat = " ".join(result.stdout.split())
     for option in options:

@@ -62,7 +62,7 @@ def wire(
     try:
         loaded = _create(spec, runner, ctx, retry)
     except FunchostError as exc:
-        raise FunctionLoadError(spec.name, _without_name(exc), where=spec.where) from exc
+        raise FunctionLoadError(spec.name, _without_name(exc, spec.name), where=spec.where) from exc
     loaded.warnings.extend(warnings)
     return loaded
 
@@ -93,13 +93,13 @@ def _retry(
         return None
 
 
-def _without_name(exc: FunchostError) -> str:
+def _without_name(exc: FunchostError, function_name: str) -> str:
     """The message without its own "function 'x': " prefix, which the wrapper adds again."""
     message = str(exc)
     if isinstance(exc, FunctionLoadError):
         message = message.removeprefix(f"{exc.where}: " if exc.where else "")
-        message = message.removeprefix(f"function '{exc.function_name}': ")
-    return message
+    # Bindings name the function too (storage.storage_connection), for use outside wiring.
+    return message.removeprefix(f"function '{function_name}': ")
 
 
 def _create(
