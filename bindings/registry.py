@@ -18,6 +18,10 @@ _PROVIDERS: dict[str, str] = {
     "eventgridtrigger": "funchost.bindings.eventgrid:EVENT_GRID_TRIGGER",
     "warmuptrigger": "funchost.bindings.warmup:WARMUP_TRIGGER",
     "timertrigger": "funchost.bindings.timer:TIMER_TRIGGER",
+    "queuetrigger": "funchost.bindings.queue:QUEUE_TRIGGER",
+    "queue": "funchost.bindings.queue:QUEUE_OUTPUT",
+    "blobtrigger": "funchost.bindings.blob_trigger:BLOB_TRIGGER",
+    "blob": "funchost.bindings.blob:BLOB",
 }
 # How each type is spelled in function.json and the docs, for messages.
 _DISPLAY: dict[str, str] = {
@@ -26,12 +30,15 @@ _DISPLAY: dict[str, str] = {
     "eventgridtrigger": "eventGridTrigger",
     "warmuptrigger": "warmupTrigger",
     "timertrigger": "timerTrigger",
+    "queuetrigger": "queueTrigger",
+    "queue": "queue",
+    "blobtrigger": "blobTrigger",
+    "blob": "blob",
 }
 
 # Types the Azure Functions host knows that funchost does not serve yet: a clearer message
 # than "unknown" for an app that is valid in Azure.
 _PLANNED = [
-    *("queueTrigger", "queue", "blobTrigger", "blob"),
     *("serviceBusTrigger", "serviceBus", "eventHubTrigger", "eventHub"),
     *("cosmosDBTrigger", "cosmosDB", "eventGrid", "table"),
 ]

@@ -72,15 +72,13 @@ FUNCTION_ERRORS = {
         "expected a plain annotation (func.HttpRequest), without func.Out",
         "function_app.py:27: function 'wrong_type': parameter 'req' is annotated str; "
         "expected func.HttpRequest for binding 'req' (httpTrigger)",
-        "function_app.py:37: function 'queue_without_param': 2 problems: (1) binding 'msg': "
-        f"binding type 'queue' is not supported by funchost yet; supported types: {SUPPORTED}; "
-        "(2) binding 'msg' (queue, out) has no parameter; expected a parameter named 'msg' "
-        "(found parameters: req)",
+        "function_app.py:37: function 'queue_without_param': binding 'msg' (queue, out) has no "
+        "parameter; expected a parameter named 'msg' (found parameters: req)",
     ],
     "binding_types": [
         "function_app.py:6: function 'foo': binding 'x': unknown binding type 'fooTrigger'; "
         f"expected one of: {SUPPORTED}",
-        "function_app.py:11: function 'work': binding 'msg': binding type 'queueTrigger' "
+        "function_app.py:11: function 'work': binding 'msg': binding type 'serviceBusTrigger' "
         f"is not supported by funchost yet; supported types: {SUPPORTED}",
     ],
     "missing_settings": [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import types
 import typing
 from collections.abc import Mapping
@@ -23,6 +24,10 @@ def _converter(binding_type: str) -> Any:
 
 def accepts(binding_type: str, pytype: Any, *, out: bool) -> bool:
     """Whether the binding's converter can decode into (or encode from) this annotation."""
+    if not out:
+        deferred = _deferred_converter(binding_type, pytype)
+        if deferred is not None:
+            return bool(deferred.check_input_type_annotation(pytype))
     converter = _converter(binding_type)
     if converter is None:
         return True  # no converter: the value is passed through as the binding produced it
@@ -48,12 +53,24 @@ def _optional_members(pytype: Any) -> tuple[Any, ...] | None:
     return tuple(a for a in args if a is not type(None))
 
 
-def decode(binding_type: str, datum: Datum | None, metadata: Mapping[str, Datum]) -> Any:
-    """Turn trigger or input data into the Python argument."""
+def decode(
+    binding_type: str, datum: Datum | None, metadata: Mapping[str, Datum], pytype: Any = None
+) -> Any:
+    """Turn trigger or input data into the Python argument, as the worker picks the converter.
+
+    An SDK type of an installed extension (deferred binding) goes to the extension's
+    converter; a ``str`` or ``bytes`` annotation to the worker's generic one (the value as
+    sent); anything else to the library's converter of the binding type.
+    """
     if datum is None:
         return None
     if datum.type == NATIVE:
         return datum.value
+    deferred = _deferred_converter(binding_type, pytype)
+    if deferred is not None:
+        return deferred.decode(datum, trigger_metadata=metadata, pytype=pytype)
+    if _plain(pytype) in (str, bytes) and not _implicit_output(binding_type):
+        return _generic(datum, binding_type)
     converter = _converter(binding_type)
     if converter is None:
         return datum.python_value
@@ -63,6 +80,51 @@ def decode(binding_type: str, datum: Datum | None, metadata: Mapping[str, Datum]
         raise BindingError(
             f"cannot decode {datum.type!r} data for a '{binding_type}' binding"
         ) from None
+
+
+def _plain(pytype: Any) -> Any:
+    """X for Optional[X] (funchost accepts Optional annotations), else the annotation."""
+    members = _optional_members(pytype)
+    return members[0] if members is not None and len(members) == 1 else pytype
+
+
+def _generic(datum: Datum, binding_type: str) -> Any:
+    """The worker's GenericBinding.decode: string, bytes or JSON text as it came."""
+    if datum.type in ("string", "bytes", "json"):
+        return datum.value
+    if datum.type is None:
+        return None
+    raise BindingError(f"cannot decode {datum.type!r} data for a '{binding_type}' binding")
+
+
+def _implicit_output(binding_type: str) -> bool:
+    """Durable bindings return their value implicitly; the generic converter is not for them."""
+    converter = _converter(binding_type)
+    check = getattr(converter, "has_implicit_output", None)
+    return bool(check()) if callable(check) else False
+
+
+def is_deferred(binding_type: str, pytype: Any) -> bool:
+    """Whether the parameter is an SDK type an installed extension builds (deferred binding)."""
+    return _deferred_converter(binding_type, pytype) is not None
+
+
+def _deferred_converter(binding_type: str, pytype: Any) -> Any:
+    """The extension's converter for an SDK-type annotation, else None.
+
+    As the worker: azurefunctions-extensions-base keeps a registry of its own, filled when the
+    app imports an extension (``import azurefunctions.extensions.bindings.blob``); nothing is
+    imported here, so an app without extensions never loads them.
+    """
+    base = sys.modules.get("azurefunctions.extensions.base")
+    if base is None or pytype is None:
+        return None
+    registry = base.get_binding_registry()
+    try:
+        supported = registry.check_supported_type(pytype)
+    except TypeError:  # an annotation the registry cannot inspect
+        return None
+    return registry.get(binding_type) if supported else None
 
 
 def encode(binding_type: str, value: Any, pytype: Any) -> Datum:

@@ -7,6 +7,7 @@ the rest are served.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import inspect
 import json
 import logging
@@ -131,11 +132,11 @@ def build_spec(function: Function, script_root: Path) -> FunctionSpec:
     name = str(function.get_function_name())
     user_func = function.get_user_function()
     where = _where(user_func, script_root)
-    bindings = tuple(_binding_specs(function))
+    annotations = _annotations(user_func)
+    bindings = _mark_deferred(tuple(_binding_specs(function)), annotations)
     problems: list[str] = []
     trigger = _trigger(bindings, problems)
     _check_binding_types(bindings, problems)
-    annotations = _annotations(user_func)
     params, needs_context = _bind_params(user_func, bindings, annotations, problems)
     return_binding = next((b for b in bindings if b.name == "$return"), None)
     return_pytype = _return_type(return_binding, annotations, problems)
@@ -171,6 +172,25 @@ def _where(user_func: Callable[..., Any], script_root: Path) -> str:
 def _binding_specs(function: Function) -> list[BindingSpec]:
     raw = json.loads(function.get_function_json())
     return [BindingSpec.from_json(b) for b in raw.get("bindings", [])]
+
+
+def _mark_deferred(
+    bindings: tuple[BindingSpec, ...], annotations: Mapping[str, Any]
+) -> tuple[BindingSpec, ...]:
+    """SupportsDeferredBinding on inputs typed with an extension's SDK type, as the worker
+    marks them in the raw bindings it sends the host (which then sends model binding data)."""
+    marked = []
+    for binding in bindings:
+        if binding.direction != "out" and converters.is_deferred(
+            binding.type, annotations.get(binding.name)
+        ):
+            nested = dict(binding.properties.get("properties") or {})
+            nested["SupportsDeferredBinding"] = True
+            binding = dataclasses.replace(
+                binding, properties={**binding.properties, "properties": nested}
+            )
+        marked.append(binding)
+    return tuple(marked)
 
 
 def _trigger(bindings: tuple[BindingSpec, ...], problems: list[str]) -> BindingSpec | None:

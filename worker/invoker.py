@@ -131,7 +131,7 @@ class Invoker:
             datum: Datum | None = event.data
         else:
             datum = await self._inputs[param.name].fetch(event)
-        return converters.decode(param.binding.type, datum, event.metadata)
+        return converters.decode(param.binding.type, datum, event.metadata, param.pytype)
 
     def _context(self, event: TriggerEvent, invocation_id: str, retry_count: int) -> Context:
         incoming = event.metadata.get("traceparent")

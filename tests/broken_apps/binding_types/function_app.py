@@ -8,8 +8,8 @@ def foo(x: str) -> None:
     pass
 
 
-@app.queue_trigger(arg_name="msg", queue_name="work", connection="AzureWebJobsStorage")
-def work(msg: func.QueueMessage) -> None:
+@app.service_bus_queue_trigger(arg_name="msg", queue_name="work", connection="ServiceBus")
+def work(msg: func.ServiceBusMessage) -> None:
     pass
 
 
