@@ -174,18 +174,9 @@ def queue_service_client(conn: Connection) -> QueueServiceClient:
     from azure.storage.queue._shared.policies_async import ExponentialRetry
     from azure.storage.queue.aio import QueueServiceClient
 
-    key = ("queue", _key(conn))
-    client = _clients.get(key)
-    if client is None:
-        policy = _retry_policy(ExponentialRetry)
-        options: dict[str, Any] = {"retry_policy": policy, "connection_timeout": CONNECT_TIMEOUT}
-        if conn.connection_string is not None:
-            cs = development_connection_string(conn)
-            client = QueueServiceClient.from_connection_string(cs, **options)
-        else:
-            url = service_uri(conn, "queue")
-            client = QueueServiceClient(url, credential=_credential(conn), **options)
-        _clients[key] = client
+    client: QueueServiceClient = _service_client(
+        "queue", conn, QueueServiceClient, ExponentialRetry
+    )
     return client
 
 
@@ -193,17 +184,25 @@ def blob_service_client(conn: Connection) -> BlobServiceClient:
     """The process's async BlobServiceClient for this connection (closed by close_clients)."""
     from azure.storage.blob.aio import BlobServiceClient, ExponentialRetry
 
-    key = ("blob", _key(conn))
+    client: BlobServiceClient = _service_client("blob", conn, BlobServiceClient, ExponentialRetry)
+    return client
+
+
+def _service_client(kind: Kind, conn: Connection, client_cls: Any, retry_cls: Any) -> Any:
+    """One cached client per (kind, connection), from a connection string or an identity."""
+    key = (kind, _key(conn))
     client = _clients.get(key)
     if client is None:
-        policy = _retry_policy(ExponentialRetry)
-        options: dict[str, Any] = {"retry_policy": policy, "connection_timeout": CONNECT_TIMEOUT}
+        options: dict[str, Any] = {
+            "retry_policy": _retry_policy(retry_cls),
+            "connection_timeout": CONNECT_TIMEOUT,
+        }
         if conn.connection_string is not None:
             cs = development_connection_string(conn)
-            client = BlobServiceClient.from_connection_string(cs, **options)
+            client = client_cls.from_connection_string(cs, **options)
         else:
-            url = service_uri(conn, "blob")
-            client = BlobServiceClient(url, credential=_credential(conn), **options)
+            url = service_uri(conn, kind)
+            client = client_cls(url, credential=_credential(conn), **options)
         _clients[key] = client
     return client
 
