@@ -43,6 +43,8 @@ APP = BENCH / "apps" / "queue_throughput"
 sys.path.insert(0, str(REPO / "tests"))
 from azurite import AZURITE, INSTALL, Azurite, _free_ports, _wait_ready  # noqa: E402
 
+from funchost.host.azurite import azurite_arguments  # noqa: E402 (after the sys.path setup)
+
 READY = "Host started in "
 SUBJECTS = ("funchost", "funchost batch 32", "sdk loop")
 
@@ -73,11 +75,9 @@ def start_azurite(workdir: Path) -> tuple[subprocess.Popen[bytes], Azurite]:
         sys.exit(f"Azurite is not installed ({AZURITE} is missing): run `{INSTALL}` in {REPO}")
     ports = _free_ports(3)
     blob, queue, table = ports
-    args = ["--blobHost", "127.0.0.1", "--blobPort", str(blob)]
-    args += ["--queueHost", "127.0.0.1", "--queuePort", str(queue)]
-    args += ["--tableHost", "127.0.0.1", "--tablePort", str(table)]
-    args += ["--inMemoryPersistence", "--skipApiVersionCheck", "--loose", "--silent"]
-    args += ["--disableTelemetry"]
+    args = azurite_arguments(
+        {"blob": blob, "queue": queue, "table": table}.items(), ["--inMemoryPersistence"]
+    )
     log = workdir / "azurite.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(pinned([str(AZURITE), *args], 1), stdout=out, stderr=out)

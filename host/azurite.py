@@ -188,11 +188,18 @@ def start_azurite(app: Path, settings: Sequence[str]) -> RunningAzurite:
 
 
 def _arguments(location: Path) -> list[str]:
+    return azurite_arguments(DEV_PORTS.items(), ["--location", str(location)])
+
+
+def azurite_arguments(ports: Iterable[tuple[str, int]], storage: Sequence[str]) -> list[str]:
+    """Azurite's command line on loopback: ports per service (blob, queue, table), where
+    data lives (``--location DIR`` or ``--inMemoryPersistence``); used by tests and bench too.
+    """
     args: list[str] = []
-    for kind, port in DEV_PORTS.items():
+    for kind, port in ports:
         args += [f"--{kind}Host", DEV_HOST, f"--{kind}Port", str(port)]
     # --skipApiVersionCheck: current SDKs send API versions Azurite 3.35 would refuse.
-    args += ["--location", str(location), "--skipApiVersionCheck", "--loose", "--silent"]
+    args += [*storage, "--skipApiVersionCheck", "--loose", "--silent"]
     return [*args, "--disableTelemetry"]
 
 

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from funchost.host.azurite import azurite_arguments
+
 REPO = Path(__file__).resolve().parent.parent
 AZURITE = REPO / "node_modules" / ".bin" / "azurite"
 INSTALL = "npm install --no-save azurite@3.35.0"
@@ -98,11 +100,9 @@ def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Azurite]:
     workdir = tmp_path_factory.mktemp("azurite")
     ports = _free_ports(3)
     blob, queue, table = ports
-    args = ["--blobHost", "127.0.0.1", "--blobPort", str(blob)]
-    args += ["--queueHost", "127.0.0.1", "--queuePort", str(queue)]
-    args += ["--tableHost", "127.0.0.1", "--tablePort", str(table)]
-    args += ["--inMemoryPersistence", "--skipApiVersionCheck", "--loose", "--silent"]
-    args += ["--disableTelemetry"]
+    args = azurite_arguments(
+        {"blob": blob, "queue": queue, "table": table}.items(), ["--inMemoryPersistence"]
+    )
     log = workdir / "azurite.log"
     with log.open("wb") as out:
         proc = subprocess.Popen([str(AZURITE), *args], cwd=workdir, stdout=out, stderr=out)
