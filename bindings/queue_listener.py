@@ -88,11 +88,6 @@ class QueueTriggerListener:
         self._missing_logged = False
         self._qualified = f"Functions.{config.function_name}"
 
-    @property
-    def running(self) -> int:
-        """How many messages are being processed right now."""
-        return len(self._processing)
-
     def describe(self, base_url: str) -> str:
         """The trigger type, as Core Tools lists non-HTTP functions."""
         return "queueTrigger"
