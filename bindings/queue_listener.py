@@ -3,6 +3,7 @@
 The loop is the extension's ``QueueListener`` and ``QueueProcessor`` (azure-sdk-for-net,
 Microsoft.Azure.WebJobs.Extensions.Storage.Common/src/Shared/Queues/):
 
+- a missing queue is created (the extension only waits for it; a refused create waits);
 - receive up to ``batchSize`` messages, invisible for 10 minutes; each runs in its own task;
   the next batch is fetched as soon as ``newBatchThreshold`` or fewer are still running, so at
   most ``batchSize + newBatchThreshold`` run at once;
@@ -191,25 +192,53 @@ class QueueTriggerListener:
         return bool(batch)
 
     async def _queue_exists(self) -> bool:
+        """Whether the queue is there, creating it when it is missing.
+
+        The storage extension only waits for a missing queue; funchost creates it, so a
+        fresh Azurite accepts the first message sent to it. Without the right to create it
+        (a SAS, a data-only role) the listener waits for it as the extension does.
+        """
+        from azure.core.exceptions import HttpResponseError, ResourceExistsError
+
+        assert self._queue is not None
+        try:
+            await self._queue.create_queue()
+        except ResourceExistsError:
+            pass  # the usual case: it exists (created here or by someone else meanwhile)
+        except HttpResponseError as exc:
+            return await self._cannot_create(exc)
+        else:
+            self._log(
+                logging.INFO,
+                "Function '%s': queue '%s' did not exist; created it.",
+                self.config.function_name,
+                self.config.queue,
+            )
+        self._missing_logged = False
+        return True
+
+    async def _cannot_create(self, exc: Exception) -> bool:
+        """Wait for a queue funchost may not create; True when it turns out to exist."""
         from azure.core.exceptions import ResourceNotFoundError
 
         assert self._queue is not None
         try:
             await self._queue.get_queue_properties()
+            return True
         except ResourceNotFoundError:
-            if not self._missing_logged:
-                self._missing_logged = True
-                self._log(
-                    logging.INFO,
-                    "Function '%s': queue '%s' does not exist yet; waiting for it to be "
-                    "created (checked at most every %g s).",
-                    self.config.function_name,
-                    self.config.queue,
-                    self._options.max_polling_interval,
-                )
-            return False
-        self._missing_logged = False
-        return True
+            pass
+        if not self._missing_logged:
+            self._missing_logged = True
+            self._log(
+                logging.WARNING,
+                "Function '%s': queue '%s' does not exist and could not be created (%s); "
+                "waiting for it (checked at most every %g s).",
+                self.config.function_name,
+                self.config.queue,
+                first_line(exc),
+                self._options.max_polling_interval,
+            )
+        return False
 
     async def _receive(self) -> list[QueueMessage]:
         assert self._queue is not None

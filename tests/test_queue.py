@@ -12,7 +12,8 @@ import json
 import time
 from datetime import datetime, timedelta, timezone
 
-from azurite import Azurite
+from azure.storage.queue import AccountSasPermissions, ResourceTypes, generate_account_sas
+from azurite import ACCOUNT, ACCOUNT_KEY, Azurite
 from conftest import APPS, StartHost, run_funchost
 from test_http_helpers import REASON, call
 from test_queue_helpers import (
@@ -250,14 +251,38 @@ def test_admin_api_runs_the_function_with_the_input_as_body(
     assert f"(Reason='{REASON}', Id=" in lines_with(host, "Executing 'Functions.fields'")[0]
 
 
-def test_a_missing_trigger_queue_is_waited_for(start_host: StartHost, azurite: Azurite) -> None:
+def test_a_missing_trigger_queue_is_created(start_host: StartHost, azurite: Azurite) -> None:
     queue = unique("later")
-    env = {**queue_env(azurite, fields=queue), f"{OPTION}maxPollingInterval": "00:00:01"}
-    host = start_host(APP, "--functions", "fields", env=env)
-    wait_lines(host, f"queue '{queue}' does not exist yet; waiting for it", 1, timeout=10)
-    assert message_count(azurite, queue) == 0  # funchost does not create it, as the host
-    send(azurite, queue, "now it exists")
+    host = start_host(APP, "--functions", "fields", env=queue_env(azurite, fields=queue))
+    wait_lines(host, f"queue '{queue}' did not exist; created it.", 1, timeout=10)
+    assert message_count(azurite, queue) == 0  # it exists now, empty
+    send(azurite, queue, "the first message")
     wait_lines(host, " FIELDS ", 1, timeout=10)
+
+
+def test_a_queue_it_may_not_create_is_waited_for(start_host: StartHost, azurite: Azurite) -> None:
+    queue = unique("nocreate")
+    # A SAS that may read and process messages but not create queues, as a data-only role.
+    sas = generate_account_sas(
+        ACCOUNT,
+        ACCOUNT_KEY,
+        ResourceTypes(container=True, object=True),
+        AccountSasPermissions(read=True, process=True, update=True, delete=True),
+        expiry=datetime.now(timezone.utc) + timedelta(hours=1),
+    )
+    storage = (
+        f"QueueEndpoint=http://127.0.0.1:{azurite.queue_port}/{ACCOUNT};SharedAccessSignature={sas}"
+    )
+    env = {
+        **queue_env(azurite, fields=queue),
+        "AzureWebJobsStorage": storage,
+        f"{OPTION}maxPollingInterval": "00:00:01",
+    }
+    host = start_host(APP, "--functions", "fields", env=env)
+    wait_lines(host, f"queue '{queue}' does not exist and could not be created", 1, timeout=10)
+    send(azurite, queue, "now it exists")  # created with the account key
+    wait_lines(host, " FIELDS ", 1, timeout=10)
+    wait_until(lambda: message_count(azurite, queue) == 0, 10, "the message to be deleted")
 
 
 def test_bad_options_and_names_disable_the_function() -> None:

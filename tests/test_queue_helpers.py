@@ -46,7 +46,7 @@ def client(azurite: Azurite, queue: str) -> QueueClient:
 
 
 def create(azurite: Azurite, queue: str) -> QueueClient:
-    """The queue, created (the trigger waits for its queue, it does not create it)."""
+    """The queue, created (as the test, not the host under test, must have it)."""
     queue_client = client(azurite, queue)
     with contextlib.suppress(ResourceExistsError):
         queue_client.create_queue()
