@@ -1,54 +1,49 @@
-"""FastAPI hello through funchost (func.AsgiFunctionApp) beside the same app on uvicorn.
+"""Group fastapi: FastAPI hello through funchost (func.AsgiFunctionApp) beside it on uvicorn.
 
 The same ``bench/apps/fastapi_hello`` app: uvicorn (uvloop, httptools) serves its FastAPI
-``api``, funchost serves its ``app`` (the library's AsgiMiddleware in an HTTP function). Same
-method as bench/http_hello.py, whose helpers this reuses: the server pinned to CPU 0 and wrk
-to CPU 1, interleaved rounds, medians, plus cold start (spawn → first 200).
+``api``, funchost serves its ``app`` (the library's AsgiMiddleware in an HTTP function). Needs
+uvicorn and httptools (the ``test`` extra).
 
-    python bench/fastapi_vs_uvicorn.py [--duration 10] [--rounds 3] [--connections 64] [--cold 5]
+    python -m bench.fastapi_vs_uvicorn [--quick] [--duration 10] [--rounds 3] [--connections 64]
 """
 
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
-from pathlib import Path
 
-from http_hello import run_benchmark
+from bench.common import BENCH, Options, Probe, funchost_command
+from bench.loadgen import require_wrk
+from bench.servers import Server, details, interleaved, load_row, median_run
+from bench.table import GroupResult, Target, against
 
-APP = Path(__file__).resolve().parent / "apps" / "fastapi_hello"
-
-
-@dataclass(frozen=True)
-class Subject:
-    """One server of the FastAPI app and the path it answers on."""
-
-    name: str
-    path: str
-    funchost: bool  # False = uvicorn, the anchor
-
-    def command(self, port: int) -> list[str]:
-        """The command that starts this server on ``port``."""
-        if self.funchost:
-            script = Path(sys.executable).parent / "funchost"
-            return [str(script), "start", "--port", str(port), "--script-root", str(APP)]
-        return [
-            *(sys.executable, "-m", "uvicorn", "function_app:api", "--app-dir", str(APP)),
-            *("--port", str(port), "--loop", "uvloop", "--http", "httptools"),
-            *("--no-access-log", "--log-level", "warning"),
-        ]
+APP = BENCH / "apps" / "fastapi_hello"
+HELLO = Probe("/hello")
+TARGET = Target(">=", 0.95)  # issue 7
 
 
-SUBJECTS = (
-    Subject("uvicorn FastAPI", "/hello", funchost=False),
-    Subject("funchost AsgiFunctionApp", "/hello", funchost=True),
-)
+def uvicorn_command(port: int) -> list[str]:
+    """The anchor: the app's FastAPI object on uvicorn with its fastest loop and parser."""
+    return [
+        *(sys.executable, "-m", "uvicorn", "function_app:api", "--app-dir", str(APP)),
+        *("--port", str(port), "--loop", "uvloop", "--http", "httptools"),
+        *("--no-access-log", "--log-level", "warning"),
+    ]
 
 
-def main() -> None:
-    """Measure both subjects in interleaved rounds and print the table."""
-    run_benchmark("fastapi_vs_uvicorn", SUBJECTS, SUBJECTS, default_cold=5)
+UVICORN = Server("uvicorn FastAPI", uvicorn_command, HELLO)
+FUNCHOST = Server("funchost AsgiFunctionApp", lambda port: funchost_command(APP, port), HELLO)
+
+
+def fastapi_group(options: Options) -> GroupResult:
+    """req/s, latency and CPU per request of AsgiFunctionApp against uvicorn."""
+    require_wrk()
+    runs = interleaved("fastapi", (UVICORN, FUNCHOST), options)
+    anchor = load_row("fastapi", UVICORN.name, median_run(runs[UVICORN.name]))
+    subject = load_row("fastapi", FUNCHOST.name, median_run(runs[FUNCHOST.name]))
+    return GroupResult([anchor, against(anchor, subject, TARGET)], details(runs, options))
 
 
 if __name__ == "__main__":
-    main()
+    from bench.suite import main
+
+    main(("fastapi",), name="fastapi_vs_uvicorn")

@@ -1,30 +1,27 @@
-"""Queue trigger throughput: funchost draining a queue beside a hand-written SDK loop.
+"""Group queue: funchost's queue trigger draining a queue beside a hand-written SDK loop.
 
-One Azurite (in memory, started here as the tests start it, pinned to CPU 1) serves every
-subject; each subject (pinned to CPU 0) consumes ``--messages`` messages from a queue of its
-own while this script sends them, keeping at most ``--depth`` in the queue:
+Each run gets a fresh Azurite (in memory, started as tests/azurite.py starts it, pinned to
+CPU 1) and the subject (pinned to CPU 0) consumes ``--messages`` messages from a queue of its
+own while this module sends them, keeping at most ``--depth`` in the queue:
 
 - ``funchost``: ``funchost start`` on bench/apps/queue_throughput (an empty ``async def``
   function), host.json defaults (batchSize 16, newBatchThreshold 16/2 x processors), the
   Executing/Executed lines printed as ``func start`` prints them;
 - ``funchost batch 32``: the same with batchSize 32;
-- ``sdk loop``: the floor, a Python process with the async storage SDK: receive 32, delete
-  them concurrently, repeat (100 ms pause on an empty receive, the host's shortest).
+- ``sdk loop``: the anchor, bench/sdk_loop.py.
 
 The depth is bounded because Azurite's in-memory queue scans every stored message on each
 receive: with 10,000 queued it drains under 100 messages/s whatever the consumer. Messages per
 second run from the first send until the queue is empty after the last; CPU is the subject
 process's own over that span. Rounds are interleaved; the table shows medians.
 
-    python bench/queue_throughput.py [--messages 10000] [--depth 256] [--rounds 3]
+    python -m bench.queue_throughput [--quick] [--messages 10000] [--depth 256] [--rounds 3]
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import base64
-import json
 import os
 import shutil
 import statistics
@@ -37,18 +34,32 @@ import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from http_hello import RESULTS, cpu_seconds, free_port, pinned, rss_mb
+from bench.common import (
+    BENCH,
+    REPO,
+    BenchError,
+    Options,
+    Skip,
+    cpu_seconds,
+    free_port,
+    funchost_command,
+    pinned,
+    progress,
+    rss_mb,
+    stop,
+)
+from bench.table import GroupResult, Row, Target, against
 
-BENCH = Path(__file__).resolve().parent
-REPO = BENCH.parent
-APP = BENCH / "apps" / "queue_throughput"
+# tests/azurite.py is the one place that knows how Azurite is installed and started.
 sys.path.insert(0, str(REPO / "tests"))
-from azurite import AZURITE, INSTALL, Azurite, _free_ports, _wait_ready  # noqa: E402
+from azurite import AZURITE, INSTALL, Azurite, _free_ports, _wait_ready
 
-from funchost.host.azurite import azurite_arguments  # noqa: E402 (after the sys.path setup)
+from funchost.host.azurite import azurite_arguments
 
+APP = BENCH / "apps" / "queue_throughput"
 READY = "Host started in "
 SUBJECTS = ("funchost", "funchost batch 32", "sdk loop")
+TARGET = Target(">=", 0.80)  # issue 7, for the host.json defaults
 
 
 @dataclass
@@ -71,10 +82,14 @@ class Run:
 # --- Azurite ---------------------------------------------------------------------------------
 
 
+def require_azurite() -> None:
+    """Skip the group, with the install command, when Azurite is not installed."""
+    if not AZURITE.exists():
+        raise Skip(f"Azurite is not installed ({AZURITE} is missing): run `{INSTALL}` in {REPO}")
+
+
 def start_azurite(workdir: Path) -> tuple[subprocess.Popen[bytes], Azurite]:
     """Azurite in memory on free ports, as tests/azurite.py starts it, pinned to CPU 1."""
-    if not AZURITE.exists():
-        sys.exit(f"Azurite is not installed ({AZURITE} is missing): run `{INSTALL}` in {REPO}")
     ports = _free_ports(3)
     blob, queue, table = ports
     args = azurite_arguments(
@@ -117,20 +132,12 @@ async def feed(connection: str, queue: str, count: int, depth: int) -> float:
             sent += room
 
 
-def message_count(connection: str, queue: str) -> int:
-    from azure.storage.queue import QueueClient
-
-    client = QueueClient.from_connection_string(connection, queue, retry_total=0)
-    return int(client.get_queue_properties().approximate_message_count or 0)
-
-
 # --- subjects --------------------------------------------------------------------------------
 
 
 def start_funchost(connection: str, queue: str, batch: int | None) -> subprocess.Popen[str]:
     """funchost start on the bench app, returned once it reports it has started."""
-    script = Path(sys.executable).parent / "funchost"
-    cmd = [str(script), "start", "--port", str(free_port()), "--script-root", str(APP)]
+    cmd = funchost_command(APP, free_port())
     env = {**os.environ, "AzureWebJobsStorage": connection, "BENCH_QUEUE": queue}
     if batch is not None:
         env["AzureFunctionsJobHost__extensions__queues__batchSize"] = str(batch)
@@ -141,7 +148,7 @@ def start_funchost(connection: str, queue: str, batch: int | None) -> subprocess
     threading.Thread(target=_read, args=(proc, ready), daemon=True).start()
     if not ready.wait(30):
         proc.kill()
-        raise RuntimeError("funchost did not start within 30 s")
+        raise BenchError(f"funchost did not print {READY!r} within 30 s")
     return proc
 
 
@@ -154,37 +161,14 @@ def _read(proc: subprocess.Popen[str], ready: threading.Event) -> None:
 
 
 def start_sdk_loop(connection: str, queue: str, count: int) -> subprocess.Popen[str]:
-    """This script in --sdk-loop mode, pinned like funchost; it exits after count messages."""
-    cmd = [sys.executable, __file__, "--sdk-loop", queue, "--messages", str(count)]
+    """bench/sdk_loop.py, pinned like funchost; it exits after count messages."""
+    cmd = [sys.executable, str(BENCH / "sdk_loop.py"), queue, str(count)]
     env = {**os.environ, "BENCH_STORAGE": connection}
     proc = subprocess.Popen(pinned(cmd, 0), env=env, stdout=subprocess.PIPE, text=True)
     assert proc.stdout is not None
     if proc.stdout.readline().strip() != "ready":
-        raise RuntimeError("the SDK loop did not start")
+        raise BenchError("bench/sdk_loop.py did not print ready")
     return proc
-
-
-async def sdk_loop(connection: str, queue: str, count: int) -> None:
-    """Receive 32, delete them concurrently, until count messages are done."""
-    from azure.storage.queue.aio import QueueClient
-
-    done = 0
-    async with QueueClient.from_connection_string(connection, queue) as client:
-        await client.get_queue_properties()  # connected before the clock starts
-        print("ready", flush=True)
-        while done < count:
-            pages = client.receive_messages(
-                messages_per_page=32, max_messages=32, visibility_timeout=600
-            ).by_page()
-            batch = []
-            async for page in pages:
-                batch = [message async for message in page]
-                break
-            if not batch:
-                await asyncio.sleep(0.1)
-                continue
-            await asyncio.gather(*(client.delete_message(m) for m in batch))
-            done += len(batch)
 
 
 # --- the benchmark ---------------------------------------------------------------------------
@@ -195,7 +179,7 @@ def one_run(subject: str, azurite: Azurite, pid: int, count: int, depth: int) ->
     queue, connection = f"bench-{uuid.uuid4().hex[:12]}", azurite.connection_string
     asyncio.run(create(connection, queue))
     if subject == "sdk loop":
-        proc: subprocess.Popen[str] = start_sdk_loop(connection, queue, count)
+        proc = start_sdk_loop(connection, queue, count)
     else:
         proc = start_funchost(connection, queue, 32 if subject.endswith("32") else None)
     try:
@@ -205,12 +189,7 @@ def one_run(subject: str, azurite: Azurite, pid: int, count: int, depth: int) ->
         storage = cpu_seconds(pid) - storage_before
         rss = rss_mb(proc.pid)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc, 30)
     return Run(subject, count, seconds, cpu / count * 1e6, storage / count * 1e6, rss)
 
 
@@ -231,59 +210,44 @@ def fresh_run(subject: str, count: int, depth: int) -> Run:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def report(runs: dict[str, list[Run]]) -> list[dict[str, object]]:
-    anchor = statistics.median(r.rate for r in runs["sdk loop"])
-    rows = []
-    header = f"{'subject':<20}{'msg/s':>10}{'vs sdk loop':>13}{'CPU µs/msg':>12}"
-    print(f"{header}{'Azurite µs/msg':>16}{'RSS MB':>9}")
-    for subject, subject_runs in runs.items():
-        rate = statistics.median(r.rate for r in subject_runs)
-        cpu = statistics.median(r.cpu_us_per_message for r in subject_runs)
-        rss = statistics.median(r.rss_mb for r in subject_runs)
-        storage = statistics.median(r.azurite_cpu_us_per_message for r in subject_runs)
-        row = f"{subject:<20}{rate:>10.0f}{rate / anchor:>12.2f}x{cpu:>12.0f}"
-        print(f"{row}{storage:>16.0f}{rss:>9.0f}")
-        rows.append(
-            {
-                "subject": subject,
-                "messages_per_second": round(rate, 1),
-                "ratio_to_sdk_loop": round(rate / anchor, 3),
-                "cpu_us_per_message": round(cpu, 1),
-                "azurite_cpu_us_per_message": round(storage, 1),
-                "rss_mb": round(rss, 1),
-                "runs": [asdict(r) | {"rate": round(r.rate, 1)} for r in subject_runs],
-            }
-        )
-    return rows
+def _row(subject: str, runs: list[Run]) -> Row:
+    """The medians of one subject's runs as a msg/s row."""
+    storage = statistics.median(r.azurite_cpu_us_per_message for r in runs)
+    return Row(
+        "queue",
+        subject,
+        statistics.median(r.rate for r in runs),
+        "msg/s",
+        cpu_us=statistics.median(r.cpu_us_per_message for r in runs),
+        rss_mb=statistics.median(r.rss_mb for r in runs),
+        note=f"Azurite {storage:.0f} µs/msg",
+    )
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--messages", type=int, default=10_000)
-    parser.add_argument("--depth", type=int, default=256)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--sdk-loop", metavar="QUEUE", help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.sdk_loop:
-        asyncio.run(sdk_loop(os.environ["BENCH_STORAGE"], args.sdk_loop, args.messages))
-        return
+def queue_group(options: Options) -> GroupResult:
+    """Interleaved rounds of every subject on fresh Azurites; rows against the SDK loop."""
+    require_azurite()
     runs: dict[str, list[Run]] = {subject: [] for subject in SUBJECTS}
-    for round_number in range(1, args.rounds + 1):
+    for number in range(1, options.rounds + 1):
         for subject in SUBJECTS:
-            run = fresh_run(subject, args.messages, args.depth)
+            run = fresh_run(subject, options.messages, options.depth)
             runs[subject].append(run)
-            print(f"round {round_number}: {subject}: {run.rate:.0f} msg/s", flush=True)
-    rows = report(runs)
-    RESULTS.mkdir(exist_ok=True)
+            progress(f"queue round {number}/{options.rounds}: {subject} {run.rate:,.0f} msg/s")
+    anchor = _row("sdk loop", runs["sdk loop"])
+    rows = [
+        anchor,
+        against(anchor, _row("funchost", runs["funchost"]), TARGET),
+        against(anchor, _row("funchost batch 32", runs["funchost batch 32"])),
+    ]
     doc = {
-        "messages": args.messages,
-        "depth": args.depth,
-        "rounds": args.rounds,
-        "cpus": os.cpu_count(),
-        "rows": rows,
+        "messages": options.messages,
+        "depth": options.depth,
+        "runs": {s: [asdict(r) | {"rate": round(r.rate, 1)} for r in rs] for s, rs in runs.items()},
     }
-    (RESULTS / "queue_throughput.json").write_text(json.dumps(doc, indent=2) + "\n")
+    return GroupResult(rows, doc)
 
 
 if __name__ == "__main__":
-    main()
+    from bench.suite import main
+
+    main(("queue",), name="queue_throughput")

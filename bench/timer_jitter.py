@@ -1,18 +1,16 @@
-"""Timer jitter benchmark: how late a one-second timer starts, idle and under HTTP load.
+"""Group timer: how late a one-second timer starts, idle and under HTTP load.
 
 funchost serves bench/apps/timer_jitter (a ``*/1 * * * * *`` timer and an HTTP hello) pinned
-to CPU 0. For each phase the script collects ``--occurrences`` runs of the timer and reports
-how late each started after its scheduled whole second: "wake" is when the host fired it
-(the Reason of the Executing line), "start" is when the function's own code ran. The loaded
-phase runs wrk on the hello function (CPU 1) for the whole collection.
+to CPU 0. For each phase it collects ``--occurrences`` runs of the timer and reports how late
+each started after its scheduled whole second: "wake" is when the host fired it (the Reason of
+the Executing line), "start" is when the function's own code ran. The loaded phase runs wrk on
+the hello function (CPU 1) for the whole collection; without wrk only the idle phase runs.
 
-    python bench/timer_jitter.py [--occurrences 60] [--connections 64]
+    python -m bench.timer_jitter [--quick] [--occurrences 60] [--connections 64]
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 import math
 import os
 import queue
@@ -20,18 +18,31 @@ import re
 import shutil
 import statistics
 import subprocess
-import sys
 import tempfile
 import threading
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from pathlib import Path
 
-from http_hello import RESULTS, free_port, pinned, rss_mb, wait_ok, wrk
+from bench.common import (
+    BENCH,
+    BenchError,
+    Options,
+    Probe,
+    free_port,
+    funchost_command,
+    pinned,
+    progress,
+    rss_mb,
+    stop,
+    wait_ok,
+)
+from bench.loadgen import MISSING, Load, wrk
+from bench.table import GroupResult, Row
 
-BENCH = Path(__file__).resolve().parent
 APP = BENCH / "apps" / "timer_jitter"
+HELLO = Probe("/api/hello")
 FIRED = re.compile(r"Reason='Timer fired at (\S+)', Id=")
 STARTED = re.compile(r"\] JITTER ([\d.]+)$")
 # A timer may wake a hair before its second (timer resolution): still that occurrence.
@@ -58,6 +69,7 @@ def scheduled(moment: float) -> int:
 
 
 def lateness_ms(moments: list[float]) -> list[float]:
+    """Milliseconds after its scheduled second, for each instant."""
     return [(m - scheduled(m)) * 1000 for m in moments]
 
 
@@ -72,17 +84,21 @@ class Host:
 
     def __init__(self) -> None:
         self.port = free_port()
-        script = Path(sys.executable).parent / "funchost"
-        cmd = [str(script), "start", "--port", str(self.port), "--script-root", str(APP)]
         # Timer state (the lock file) goes to a temporary folder, not into the repository.
         self.state = tempfile.TemporaryDirectory(prefix="timer-jitter-")
         env = {**os.environ, "FUNCHOST_STATE_DIR": self.state.name, "AzureWebJobsStorage": ""}
+        cmd = pinned(funchost_command(APP, self.port), 0)
         self.proc = subprocess.Popen(
-            pinned(cmd, 0), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
+            cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
         )
         self.lines: queue.Queue[str] = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
-        wait_ok(f"http://127.0.0.1:{self.port}/api/hello")
+        wait_ok(self.url, HELLO, self.proc)
+
+    @property
+    def url(self) -> str:
+        """The host's base URL."""
+        return f"http://127.0.0.1:{self.port}"
 
     def _read(self) -> None:
         assert self.proc.stdout is not None
@@ -105,84 +121,84 @@ class Host:
                 wakes.append(datetime.fromisoformat(text[:26] + text[27:]).timestamp())
             elif started := STARTED.search(line):
                 starts.append(float(started.group(1)))
+        if not starts or not wakes:
+            raise BenchError(f"the timer of {APP} did not run within {count * 2 + 10} s")
         return wakes[: len(starts)], starts
 
     def drain(self) -> None:
+        """Forget the lines printed so far."""
         while not self.lines.empty():
             self.lines.get_nowait()
 
     def stop(self) -> float:
         """Stop the host; its RSS in MiB just before."""
         rss = rss_mb(self.proc.pid)
-        self.proc.terminate()
-        self.proc.wait(30)
+        stop(self.proc, 30)
         self.state.cleanup()
         return rss
 
 
 def measure(host: Host, count: int, load: tuple[int, int] | None) -> Phase:
     """One phase; ``load`` = (seconds, connections) of wrk beside it."""
-    rps: list[float] = []
-    runner = None
-    if load is not None:
-        url = f"http://127.0.0.1:{host.port}/api/hello"
-        runner = threading.Thread(target=lambda: rps.append(wrk(url, load[0], load[1])[0]))
-        runner.start()
-        time.sleep(1)  # let the load settle before counting
-    wakes, starts = host.collect(count)
-    if runner is not None:
-        runner.join()
+    with ThreadPoolExecutor(1) as pool:
+        running: Future[Load] | None = None
+        if load is not None:
+            running = pool.submit(wrk, host.url, HELLO, *load)
+            time.sleep(1)  # let the load settle before counting
+        wakes, starts = host.collect(count)
+        # result() re-raises here a wrong response wrk's thread found.
+        rps = running.result().rps if running is not None else 0.0
     seconds = {scheduled(s) for s in starts}
     wake, start = lateness_ms(wakes), lateness_ms(starts)
     return Phase(
         occurrences=len(starts),
-        missed=(max(seconds) - min(seconds) + 1 - len(seconds)) if seconds else count,
+        missed=max(seconds) - min(seconds) + 1 - len(seconds),
         wake_p50_ms=statistics.median(wake),
         wake_p99_ms=percentile(wake, 99),
         start_p50_ms=statistics.median(start),
         start_p99_ms=percentile(start, 99),
         start_max_ms=max(start),
-        http_rps=rps[0] if rps else 0.0,
+        http_rps=rps,
     )
 
 
-def main() -> None:
-    """Idle phase, then the loaded phase, on one host; print the table."""
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--occurrences", type=int, default=60)
-    parser.add_argument("--connections", type=int, default=64)
-    args = parser.parse_args()
-    if not shutil.which("wrk"):
-        sys.exit("bench: wrk is missing (apt-get install wrk); no load can be generated")
+def _row(name: str, phase: Phase, rss: float | None) -> Row:
+    """Start lateness p99 as the value; wake, misses and the HTTP rate in the note."""
+    note = f"{phase.missed} missed of {phase.occurrences}; wake p99 {phase.wake_p99_ms:.2f} ms"
+    if phase.http_rps:
+        note += f"; HTTP {phase.http_rps:,.0f} req/s beside"
+    return Row(
+        "timer",
+        f"timer start late, {name}",
+        phase.start_p99_ms,
+        "ms",
+        p50_ms=phase.start_p50_ms,
+        p99_ms=phase.start_p99_ms,
+        rss_mb=rss,
+        note=note,
+    )
+
+
+def timer_group(options: Options) -> GroupResult:
+    """Idle phase, then the loaded phase (when wrk is installed), on one host."""
+    count = options.occurrences
+    loaded = shutil.which("wrk") is not None
+    if not loaded:
+        progress(f"timer: {MISSING}; measuring the idle phase only")
     host = Host()
     try:
         host.collect(2)  # warm-up: the first runs import and start the thread pool
-        phases = {
-            "idle": measure(host, args.occurrences, None),
-            "HTTP load": measure(host, args.occurrences, (args.occurrences + 3, args.connections)),
-        }
+        phases = {"idle": measure(host, count, None)}
+        if loaded:
+            phases["under HTTP load"] = measure(host, count, (count + 3, options.connections))
     finally:
         rss = host.stop()
-    report(phases, rss, args)
-
-
-def report(phases: dict[str, Phase], rss: float, args: argparse.Namespace) -> None:
-    """Print the table and write bench/results/timer_jitter.json."""
-    print(
-        f"{'phase':10} {'runs':>5} {'missed':>6} {'wake p50':>9} {'wake p99':>9} "
-        f"{'start p50':>9} {'start p99':>9} {'start max':>9} {'HTTP req/s':>10}"
-    )
-    for name, p in phases.items():
-        print(
-            f"{name:10} {p.occurrences:5d} {p.missed:6d} {p.wake_p50_ms:7.2f}ms "
-            f"{p.wake_p99_ms:7.2f}ms {p.start_p50_ms:7.2f}ms {p.start_p99_ms:7.2f}ms "
-            f"{p.start_max_ms:7.2f}ms {p.http_rps:10.0f}"
-        )
-    print(f"host RSS after both phases: {rss:.1f} MB")
-    RESULTS.mkdir(exist_ok=True)
-    doc = {"args": vars(args), "phases": {k: asdict(v) for k, v in phases.items()}, "rss_mb": rss}
-    (RESULTS / "timer_jitter.json").write_text(json.dumps(doc, indent=2))
+    last = list(phases)[-1]  # the host's RSS is taken once, after the last phase
+    rows = [_row(name, phase, rss if name == last else None) for name, phase in phases.items()]
+    return GroupResult(rows, {"phases": {k: asdict(v) for k, v in phases.items()}, "rss_mb": rss})
 
 
 if __name__ == "__main__":
-    main()
+    from bench.suite import main
+
+    main(("timer",), name="timer_jitter")

@@ -1,4 +1,4 @@
-"""Benchmark subject: the smallest async and sync HTTP functions."""
+"""Benchmark subject: the smallest async and sync HTTP functions, and a body echo."""
 
 import azure.functions as func
 
@@ -15,3 +15,9 @@ async def hello_async(req: func.HttpRequest) -> func.HttpResponse:
 def hello_sync(req: func.HttpRequest) -> func.HttpResponse:
     """Answer from the thread pool."""
     return func.HttpResponse("Hello, world!")
+
+
+@app.route(route="echo", methods=["POST"])
+async def echo(req: func.HttpRequest) -> func.HttpResponse:
+    """The request body back: the 64 KiB echo benchmark."""
+    return func.HttpResponse(req.get_body())
