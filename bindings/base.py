@@ -75,7 +75,7 @@ class InvocationResult:
 
 
 Dispatch = Callable[[TriggerEvent], Awaitable[InvocationResult]]
-HttpHandler = Callable[["web.Request", dict[str, str]], Awaitable["web.StreamResponse"]]
+HttpHandler = Callable[["web.BaseRequest", dict[str, str]], Awaitable["web.StreamResponse"]]
 
 
 class TriggerListener(Protocol):

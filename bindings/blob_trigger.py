@@ -259,7 +259,7 @@ class BlobTriggerListener:
 
     # --- the Event Grid webhook -----------------------------------------------------------
 
-    async def handle(self, request: web.Request, params: dict[str, str]) -> web.StreamResponse:
+    async def handle(self, request: web.BaseRequest, params: dict[str, str]) -> web.StreamResponse:
         """HttpRequestProcessor: handshake, notification (queue each blob), or unsubscribe."""
         kind = request.headers.get("aeg-event-type", "").lower()
         if kind == "unsubscribe":

@@ -66,7 +66,7 @@ class EventGridTriggerListener:
     async def stop(self) -> None:
         """Nothing to stop: the webhook keeps answering, as the extension's listener does."""
 
-    async def handle(self, request: web.Request, params: dict[str, str]) -> web.StreamResponse:
+    async def handle(self, request: web.BaseRequest, params: dict[str, str]) -> web.StreamResponse:
         """Handshake, notification or unsubscribe, chosen by the aeg-event-type header."""
         kind = request.headers.get("aeg-event-type", "").lower()
         if kind == "subscriptionvalidation":
@@ -76,7 +76,7 @@ class EventGridTriggerListener:
         # Unsubscribe is acknowledged and changes nothing; anything else is a bad request.
         return web.Response(status=202 if kind == "unsubscribe" else 400)
 
-    async def _validate(self, request: web.Request) -> web.Response:
+    async def _validate(self, request: web.BaseRequest) -> web.Response:
         code = _validation_code(await _parse(request))
         if code is None:
             return self._unreadable("a validation event with data.validationCode")
@@ -87,7 +87,7 @@ class EventGridTriggerListener:
         )
         return _text(200, json.dumps({"validationResponse": code}, separators=(",", ":")))
 
-    async def _notify(self, request: web.Request) -> web.Response:
+    async def _notify(self, request: web.BaseRequest) -> web.Response:
         body = await _parse(request)
         if isinstance(body, dict):
             body = [body]  # one event (CloudEvents structured mode)
@@ -140,7 +140,7 @@ def _round_trip(moment: datetime) -> str:
     return f"{moment:%Y-%m-%dT%H:%M:%S}.{moment.microsecond:06d}0{offset[:3]}:{offset[3:]}"
 
 
-async def _parse(request: web.Request) -> Any:
+async def _parse(request: web.BaseRequest) -> Any:
     """The body as JSON, or None when it is not JSON (or the client left while sending it)."""
     try:
         return json.loads(await request.read())

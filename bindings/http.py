@@ -70,7 +70,7 @@ class HttpTriggerListener:
         """Nothing to stop: the host closes its server."""
 
     async def handle(
-        self, request: web.Request, route_params: dict[str, str]
+        self, request: web.BaseRequest, route_params: dict[str, str]
     ) -> web.StreamResponse:
         """Run the function for one request and answer with what it produced."""
         try:
@@ -90,7 +90,7 @@ class HttpTriggerListener:
 
 
 def trigger_event(
-    request: web.Request, route_params: Mapping[str, str], body: bytes
+    request: web.BaseRequest, route_params: Mapping[str, str], body: bytes
 ) -> TriggerEvent:
     """The request as an event: a func.HttpRequest, with route values as trigger metadata."""
     event = TriggerEvent(data=Datum(native_request(request, route_params, body), NATIVE))
@@ -104,7 +104,7 @@ def trigger_event(
 
 
 def native_request(
-    request: web.Request, route_params: Mapping[str, str], body: bytes
+    request: web.BaseRequest, route_params: Mapping[str, str], body: bytes
 ) -> HttpRequest:
     """The func.HttpRequest the library's converter would build from the host's RpcHttp."""
     # The host leaves out query parameters whose value is empty (Python workers do not
@@ -122,7 +122,7 @@ def native_request(
     )
 
 
-def _url(request: web.Request) -> str:
+def _url(request: web.BaseRequest) -> str:
     """The request URL as the client sent it, without yarl building a URL object."""
     return f"{request.scheme}://{request.host}{request.raw_path}"
 

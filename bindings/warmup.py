@@ -67,7 +67,7 @@ class WarmupTriggerListener:
             return False
         return True
 
-    async def handle(self, request: web.Request, params: dict[str, str]) -> web.StreamResponse:
+    async def handle(self, request: web.BaseRequest, params: dict[str, str]) -> web.StreamResponse:
         """``/admin/warmup``: 200 once the function has run, 500 when it failed."""
         return web.Response(status=200 if await self.run() else 500)
 

@@ -46,7 +46,7 @@ def _json(doc: Any, status: int = 200) -> web.Response:
     return web.Response(text=json.dumps(doc), status=status, content_type="application/json")
 
 
-async def handle(request: web.Request, path: str, backend: AdminBackend) -> web.Response:
+async def handle(request: web.BaseRequest, path: str, backend: AdminBackend) -> web.Response:
     """Answer one admin request (path without the query string)."""
     method = request.method
     if path == "/admin/host/status" and method == "GET":
@@ -63,7 +63,7 @@ async def handle(request: web.Request, path: str, backend: AdminBackend) -> web.
     return web.Response(status=404)
 
 
-async def _function(request: web.Request, name: str, backend: AdminBackend) -> web.Response:
+async def _function(request: web.BaseRequest, name: str, backend: AdminBackend) -> web.Response:
     if request.method == "GET":
         info = backend.function_info(name)
         return _json(info) if info is not None else web.Response(status=404)
@@ -80,7 +80,7 @@ async def _function(request: web.Request, name: str, backend: AdminBackend) -> w
     return web.Response(status=202)
 
 
-async def _input(request: web.Request) -> tuple[str, str]:
+async def _input(request: web.BaseRequest) -> tuple[str, str]:
     """The ``input`` string of the body; an error text when the body is not that shape."""
     raw = await request.read()
     if not raw.strip():

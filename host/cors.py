@@ -32,11 +32,11 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from aiohttp import hdrs, web
-from aiohttp.typedefs import Handler, Middleware
 from multidict import CIMultiDict
 
 from funchost.errors import ConfigError
 from funchost.host.options import StartOptions
+from funchost.host.server import Middleware, RequestHandler
 
 log = logging.getLogger("funchost.host")
 
@@ -119,7 +119,7 @@ def _never_matches(origin: str) -> str:
 def middlewares(options: StartOptions) -> list[Middleware]:
     """The CORS middleware for these options; none when CORS is not configured."""
     policy = build_policy(options.cors, options.cors_credentials)
-    return [] if policy is None else [web.middleware(CorsMiddleware(policy))]
+    return [] if policy is None else [CorsMiddleware(policy)]
 
 
 class CorsMiddleware:
@@ -130,7 +130,9 @@ class CorsMiddleware:
         self._allow_origin = ANY_ORIGIN if policy.any_origin else None  # None: echo the origin
         self._fixed = {hdrs.ACCESS_CONTROL_ALLOW_CREDENTIALS: "true"} if policy.credentials else {}
 
-    async def __call__(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+    async def __call__(
+        self, request: web.BaseRequest, handler: RequestHandler
+    ) -> web.StreamResponse:
         """Answer a preflight; put the CORS headers on the answer to an allowed origin."""
         origin = request.headers.get(hdrs.ORIGIN)
         if origin is None:
@@ -150,7 +152,7 @@ class CorsMiddleware:
             self._apply(response.headers, origin)
         return response
 
-    def _preflight(self, request: web.Request, origin: str) -> web.Response:
+    def _preflight(self, request: web.BaseRequest, origin: str) -> web.Response:
         response = web.Response(status=204)
         if not self._policy.allows(origin):
             # ASP.NET answers every preflight once a policy exists, just without CORS headers.
@@ -171,7 +173,7 @@ class CorsMiddleware:
             headers.add(hdrs.VARY, "Origin")
 
 
-def _requested_headers(request: web.Request) -> str:
+def _requested_headers(request: web.BaseRequest) -> str:
     """Access-Control-Request-Headers, every line split, trimmed and joined with ','."""
     names = (
         name.strip()

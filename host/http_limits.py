@@ -21,11 +21,10 @@ import sys
 from collections.abc import Mapping
 
 from aiohttp import web
-from aiohttp.typedefs import Handler, Middleware
 
 from funchost.errors import ConfigError
 from funchost.host.hostjson import UNBOUNDED, HttpConfig
-from funchost.host.server import MAX_BODY_BYTES
+from funchost.host.server import MAX_BODY_BYTES, Middleware, RequestHandler
 
 log = logging.getLogger("funchost.host")
 
@@ -46,10 +45,10 @@ def middlewares(http: HttpConfig, settings: Mapping[str, str]) -> list[Middlewar
     found: list[Middleware] = []
     if http.max_concurrent_requests != UNBOUNDED or http.max_outstanding_requests != UNBOUNDED:
         queue = RequestQueue(http.max_concurrent_requests, http.max_outstanding_requests)
-        found.append(web.middleware(queue))
+        found.append(queue)
     limit = body_limit(settings)
     if limit != MAX_BODY_BYTES:
-        found.append(web.middleware(BodyLimit(limit)))
+        found.append(BodyLimit(limit))
     return found
 
 
@@ -82,7 +81,9 @@ class RequestQueue:
         self._slots = None if max_concurrent == UNBOUNDED else asyncio.Semaphore(max_concurrent)
         self.outstanding = 0
 
-    async def __call__(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+    async def __call__(
+        self, request: web.BaseRequest, handler: RequestHandler
+    ) -> web.StreamResponse:
         """Run the request when a slot is free; 429 when the queue is full."""
         if is_admin_path(request.path):
             return await handler(request)
@@ -109,7 +110,9 @@ class BodyLimit:
     def __init__(self, limit: int) -> None:
         self.limit = limit
 
-    async def __call__(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+    async def __call__(
+        self, request: web.BaseRequest, handler: RequestHandler
+    ) -> web.StreamResponse:
         """Refuse a declared oversize body unread; bound the reading of the others."""
         length = request.content_length
         if length is None:
