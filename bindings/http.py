@@ -7,6 +7,7 @@ translates in both directions in the shape the Functions host sends to a Python 
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Iterable, Mapping
 from http.cookies import SimpleCookie
@@ -74,7 +75,8 @@ class HttpTriggerListener:
     ) -> web.StreamResponse:
         """Run the function for one request and answer with what it produced."""
         try:
-            body = await request.read()
+            # A bodiless request (most GETs) skips aiohttp's read loop.
+            body = await request.read() if request.body_exists else b""
         except ConnectionError:
             # The client left before sending its whole body: nothing to run, nobody to answer.
             log.debug("client disconnected while sending the body of %s", request.path)
@@ -187,16 +189,25 @@ def _from_http_value(value: Mapping[str, Any], head: bool) -> web.Response:
 def _from_response(response: func.HttpResponse, head: bool) -> web.Response:
     """Write a func.HttpResponse straight out, as the library's converter would encode it."""
     body = response.get_body() or b""
+    if not response.headers:  # the common case: only the Content-Type to add
+        content_type = _content_type(response.mimetype, response.charset)
+        return web.Response(
+            status=response.status_code, body=body or None, headers={"Content-Type": content_type}
+        )
     dropped = _FRAMING_HEADERS if body or not head else _TRANSFER_ENCODING
     headers: CIMultiDict[str] = CIMultiDict()
     for name, value in response.headers.items():
         if name.lower() not in dropped:
             headers.add(name, value)
     if "content-type" not in headers:
-        mimetype = response.mimetype
-        charset = f"; charset={response.charset}" if mimetype.startswith("text/") else ""
-        headers["Content-Type"] = f"{mimetype}{charset}"
+        headers["Content-Type"] = _content_type(response.mimetype, response.charset)
     return web.Response(status=response.status_code, body=body or None, headers=headers)
+
+
+@functools.lru_cache(maxsize=64)
+def _content_type(mimetype: str, charset: str) -> str:
+    """The Content-Type the library's converter sends: the charset only for text types."""
+    return f"{mimetype}; charset={charset}" if mimetype.startswith("text/") else mimetype
 
 
 def _cookie_lines(cookie: SimpleCookie) -> list[str]:

@@ -69,6 +69,9 @@ class Invoker:
         self._runner = runner
         self._inputs = inputs
         self._outputs = outputs
+        # Precomputed so an invocation without Out parameters or writers skips their loops.
+        self._out_params = tuple(p for p in spec.params if p.is_out)
+        self._writers = {name: w for name, w in outputs.items() if w is not None}
         self.in_flight = 0
         self._category = f"Function.{spec.name}"
         self._qualified = f"Functions.{spec.name}"
@@ -147,8 +150,8 @@ class Invoker:
 
     def _collect(self, kwargs: Mapping[str, Any], value: Any) -> dict[str, Datum]:
         outputs: dict[str, Datum] = {}
-        for param in self.spec.params:
-            out_value = kwargs[param.name].get() if param.is_out else None
+        for param in self._out_params:
+            out_value = kwargs[param.name].get()
             if out_value is not None:
                 outputs[param.name] = converters.encode(param.binding.type, out_value, param.pytype)
         ret = self.spec.return_binding
@@ -162,8 +165,10 @@ class Invoker:
         return outputs
 
     async def _write(self, outputs: Mapping[str, Datum], event: TriggerEvent) -> None:
+        if not self._writers:
+            return  # e.g. HTTP: the trigger itself answers with the http output
         for name, datum in outputs.items():
-            writer = self._outputs.get(name)
+            writer = self._writers.get(name)
             if writer is not None:
                 # A write that has started must finish even if the caller goes away.
                 await asyncio.shield(writer.write(datum, event))
