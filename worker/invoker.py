@@ -6,7 +6,9 @@ Each step is a small function; the sequence is the official worker's, without it
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
+import os
 import random
 import time
 from collections.abc import Mapping
@@ -225,14 +227,36 @@ def _timespan(seconds: float | None) -> str:
 
 
 def _new_id() -> str:
-    """A random version-4 UUID string; ids need to be unique, not secret (no urandom call).
+    """A version-4 UUID string, unique per invocation; ids need to be unique, not secret.
 
-    Formatted by hand: building a uuid.UUID and its str() cost more than the rest of this.
+    The first 80 bits are random once per process, the last 48 a counter mixed with random
+    bits: a third of the cost of a fresh ``random.getrandbits(128)`` formatted each time.
     """
-    h = f"{random.getrandbits(128) & _V4_MASK | _V4_BITS:032x}"
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    # An odd multiplier is a bijection modulo 2**48: distinct counts stay distinct ids, and
+    # consecutive ids do not differ in their last digit only (they are read in logs).
+    return f"{_ids.prefix}{(next(_ids.counter) * _SPREAD & _LOW48) ^ _ids.mask:012x}"
 
 
-# Version 4 in bits 76-79, RFC 4122 variant (10) in bits 62-63, as uuid.uuid4() sets them.
+class _IdSource:
+    """The per-process part of invocation ids; drawn again in a forked child."""
+
+    def __init__(self) -> None:
+        self.prefix = ""
+        self.mask = 0
+        self.counter = itertools.count()
+        self.reseed()
+
+    def reseed(self) -> None:
+        # Version 4 in bits 76-79, RFC 4122 variant (10) in bits 62-63, as uuid4() sets them.
+        h = f"{random.getrandbits(128) & _V4_MASK | _V4_BITS:032x}"
+        self.prefix = f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-"
+        self.mask = int(h[20:], 16)
+        self.counter = itertools.count()
+
+
+_SPREAD = 0x9E3779B97F4B  # odd: the golden-ratio constant, 48 bits
+_LOW48 = (1 << 48) - 1
 _V4_MASK = ~((0xF << 76) | (0x3 << 62)) & ((1 << 128) - 1)
 _V4_BITS = (0x4 << 76) | (0x2 << 62)
+_ids = _IdSource()
+os.register_at_fork(after_in_child=_ids.reseed)
