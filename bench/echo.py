@@ -8,9 +8,8 @@ Every response body is compared with the whole 64 KiB sent (bench/wrk/check.lua)
 from __future__ import annotations
 
 from bench.common import BENCH, Options, Probe, funchost_command
-from bench.loadgen import require_wrk
-from bench.servers import Server, details, interleaved, load_row, median_run, raw_command
-from bench.table import GroupResult, against
+from bench.servers import Server, pair_group, raw_command
+from bench.table import GroupResult
 
 APP = BENCH / "apps" / "hello"
 # Every byte value, so a body decoded or re-encoded as text on the way would not come back equal.
@@ -22,11 +21,7 @@ FUNCHOST = Server("funchost echo 64 KiB", lambda port: funchost_command(APP, por
 
 def echo_group(options: Options) -> GroupResult:
     """req/s, latency and CPU per request of the echo against raw aiohttp's."""
-    require_wrk()
-    runs = interleaved("echo", (RAW, FUNCHOST), options)
-    anchor = load_row("echo", RAW.name, median_run(runs[RAW.name]))
-    subject = load_row("echo", FUNCHOST.name, median_run(runs[FUNCHOST.name]))
-    return GroupResult([anchor, against(anchor, subject)], details(runs, options))
+    return pair_group("echo", RAW, FUNCHOST, options)
 
 
 if __name__ == "__main__":

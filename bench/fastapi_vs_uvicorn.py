@@ -12,9 +12,8 @@ from __future__ import annotations
 import sys
 
 from bench.common import BENCH, Options, Probe, funchost_command
-from bench.loadgen import require_wrk
-from bench.servers import Server, details, interleaved, load_row, median_run
-from bench.table import GroupResult, Target, against
+from bench.servers import Server, pair_group
+from bench.table import GroupResult, Target
 
 APP = BENCH / "apps" / "fastapi_hello"
 HELLO = Probe("/hello")
@@ -36,11 +35,7 @@ FUNCHOST = Server("funchost AsgiFunctionApp", lambda port: funchost_command(APP,
 
 def fastapi_group(options: Options) -> GroupResult:
     """req/s, latency and CPU per request of AsgiFunctionApp against uvicorn."""
-    require_wrk()
-    runs = interleaved("fastapi", (UVICORN, FUNCHOST), options)
-    anchor = load_row("fastapi", UVICORN.name, median_run(runs[UVICORN.name]))
-    subject = load_row("fastapi", FUNCHOST.name, median_run(runs[FUNCHOST.name]))
-    return GroupResult([anchor, against(anchor, subject, TARGET)], details(runs, options))
+    return pair_group("fastapi", UVICORN, FUNCHOST, options, TARGET)
 
 
 if __name__ == "__main__":

@@ -24,8 +24,8 @@ from bench.common import (
     running,
     wait_ok,
 )
-from bench.loadgen import wrk
-from bench.table import Row
+from bench.loadgen import require_wrk, wrk
+from bench.table import GroupResult, Row, Target, against
 
 
 @dataclass(frozen=True)
@@ -125,3 +125,16 @@ def details(runs: dict[str, list[Run]], options: Options) -> dict[str, object]:
         "runs": {name: [asdict(run) for run in server_runs] for name, server_runs in runs.items()},
         "medians": {name: asdict(median_run(server_runs)) for name, server_runs in runs.items()},
     }
+
+
+def pair_group(
+    group: str, anchor: Server, subject: Server, options: Options, target: Target | None = None
+) -> GroupResult:
+    """One subject against its anchor under wrk: their rows and the per-run details."""
+    require_wrk()
+    runs = interleaved(group, (anchor, subject), options)
+    anchor_row = load_row(group, anchor.name, median_run(runs[anchor.name]))
+    subject_row = load_row(group, subject.name, median_run(runs[subject.name]))
+    return GroupResult(
+        [anchor_row, against(anchor_row, subject_row, target)], details(runs, options)
+    )
