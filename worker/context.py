@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextvars
-import os
+import random
 import threading
 from typing import Any, NamedTuple
 
@@ -121,9 +121,14 @@ class Context(func.Context):
 
 
 def new_trace_parent(incoming: str | None = None) -> str:
-    """A traceparent for this invocation, continuing the caller's trace when it sent one."""
-    span = os.urandom(8).hex()
+    """A traceparent for this invocation, continuing the caller's trace when it sent one.
+
+    Trace and span ids must be unique, not secret: the process's PRNG draws them without
+    the system call os.urandom costs on every HTTP invocation that takes a context. An
+    all-zero id is invalid (W3C Trace Context), hence the ``or 1``.
+    """
+    span = f"{random.getrandbits(64) or 1:016x}"
     parts = (incoming or "").split("-")
     if len(parts) == 4 and len(parts[1]) == 32:
         return f"00-{parts[1]}-{span}-{parts[3]}"
-    return f"00-{os.urandom(16).hex()}-{span}-00"
+    return f"00-{random.getrandbits(128) or 1:032x}-{span}-00"
