@@ -70,8 +70,8 @@ class Invoker:
         self.retry = retry
         self._runner = runner
         self._inputs = inputs
-        self._outputs = outputs
-        # Precomputed so an invocation without Out parameters or writers skips their loops.
+        # Precomputed so an invocation without Out parameters or writers skips their loops;
+        # an output without a writer (http: the trigger answers with it) is only collected.
         self._out_params = tuple(p for p in spec.params if p.is_out)
         self._writers = {name: w for name, w in outputs.items() if w is not None}
         self.in_flight = 0
@@ -240,10 +240,11 @@ def _new_id() -> str:
 class _IdSource:
     """The per-process part of invocation ids; drawn again in a forked child."""
 
+    prefix: str
+    mask: int
+    counter: itertools.count[int]
+
     def __init__(self) -> None:
-        self.prefix = ""
-        self.mask = 0
-        self.counter = itertools.count()
         self.reseed()
 
     def reseed(self) -> None:
