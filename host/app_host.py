@@ -10,10 +10,11 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from funchost.bindings.base import BindingContext
 from funchost.bindings.registry import get_provider
+from funchost.bindings.storage import close_clients, is_development
 from funchost.errors import AppLoadError, FunchostError, FunctionLoadError
 from funchost.host import cors, hostjson, http_limits, logs, settings
 from funchost.host.control import HostControl
@@ -25,9 +26,6 @@ from funchost.worker.indexer import FunctionSpec, index_app
 from funchost.worker.loader import LoadedApp, load_app, script_file_name
 from funchost.worker.runner import Runner, thread_count
 from funchost.worker.wiring import LoadedFunction, wire
-
-if TYPE_CHECKING:
-    from funchost.bindings.connections import Connection
 
 log = logging.getLogger("funchost.host")
 
@@ -149,7 +147,7 @@ class Host:
             ctx = self._binding_context(function.spec)
             for binding in function.spec.bindings:
                 connection = get_provider(binding.type).needs_storage(binding, ctx)
-                if connection is not None and _is_development(connection):
+                if connection is not None and is_development(connection):
                     found.add(connection.setting)
         return sorted(found)
 
@@ -234,16 +232,5 @@ class Host:
         await self.server.stop(self.options.shutdown_timeout)
         await self._stop_lifespan()  # frameworks: after the last request
         self.runner.shutdown()
-        # Last: listeners and invocations no longer use them. Only a storage binding loads
-        # the module, so an HTTP-only app never imports it for this.
-        storage = sys.modules.get("funchost.bindings.storage")
-        if storage is not None:
-            await storage.close_clients()
+        await close_clients()  # last: listeners and invocations no longer use them
         log.info("Host stopped.")
-
-
-def _is_development(connection: Connection) -> bool:
-    # Imported here: an app without storage bindings never loads the storage module.
-    from funchost.bindings.storage import is_development
-
-    return is_development(connection)

@@ -13,11 +13,11 @@ import sys
 import time
 from collections.abc import Coroutine, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from funchost import __version__
 from funchost.errors import AppLoadError, ConfigError, FunchostError
-from funchost.host import logs
+from funchost.host import azurite, logs
 from funchost.host.app_host import Config, Host, load_config
 from funchost.host.options import (
     DEFAULT_ADDRESS,
@@ -26,9 +26,6 @@ from funchost.host.options import (
     StartOptions,
 )
 from funchost.host.report import render
-
-if TYPE_CHECKING:
-    from funchost.host.azurite import RunningAzurite
 
 EXIT_OK = 0
 EXIT_CRASHED = 1  # crashed while running
@@ -264,26 +261,15 @@ def _start(args: argparse.Namespace, started: float) -> int:
     return EXIT_OK
 
 
-def _start_azurite(host: Host, options: StartOptions) -> RunningAzurite | None:
+def _start_azurite(host: Host, options: StartOptions) -> azurite.RunningAzurite | None:
     """Azurite for the development storage, when nothing listens on its ports."""
     if not options.azurite:
         return None
     settings = host.development_storage()
-    if not settings:
-        return None  # an app without development storage never imports the Azurite module
-    from funchost.host import azurite
-
     emulator = azurite.autostart(options.script_root, settings)
     if emulator is not None:
         print(emulator.describe(settings), flush=True)
     return emulator
-
-
-def _stop_azurite(kill: bool = False) -> None:
-    """Stop an Azurite this process started; none was if the module was never imported."""
-    module = sys.modules.get("funchost.host.azurite")
-    if module is not None:
-        module.stop_started(kill=kill)
 
 
 def _exit_past_stuck_threads(host: Host, code: int) -> None:
@@ -296,7 +282,7 @@ def _exit_past_stuck_threads(host: Host, code: int) -> None:
         "waiting for them.",
         stuck,
     )
-    _stop_azurite()
+    azurite.stop_started()
     logging.shutdown()
     sys.stdout.flush()
     sys.stderr.flush()
@@ -312,7 +298,7 @@ async def _serve(host: Host, started: float) -> None:
         nonlocal presses
         presses += 1
         if presses > 1:
-            _stop_azurite(kill=True)
+            azurite.stop_started(kill=True)
             os._exit(EXIT_CRASHED)
         host.request_stop()
 
