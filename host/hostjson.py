@@ -309,13 +309,24 @@ def _request_limit(section: Mapping[str, Any], origin: _Origin, key: str) -> int
 
 def _flag(section: Mapping[str, Any], origin: _Origin, key: str) -> bool:
     value = _get(section, key)
+    flag = parse_bool(value)
+    if flag is None:
+        raise origin.error(("extensions", "http", key), value, "true or false")
+    return flag
+
+
+def parse_bool(value: object) -> bool | None:
+    """A JSON or .NET-configuration boolean (missing: False); None when it is not one.
+
+    .NET binds "true" / "false" in any case, with spaces around, as well as JSON booleans.
+    """
     if value is _MISSING:
         return False
     if isinstance(value, bool):
         return value
     if isinstance(value, str) and value.strip().lower() in ("true", "false"):
         return value.strip().lower() == "true"
-    raise origin.error(("extensions", "http", key), value, "true or false")
+    return None
 
 
 def _extensions(extensions: Mapping[str, Any], origin: _Origin) -> Mapping[str, Mapping[str, Any]]:

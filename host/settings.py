@@ -9,7 +9,13 @@ from types import MappingProxyType
 from typing import Any
 
 from funchost.errors import ConfigError
-from funchost.host.hostjson import _MISSING, ConfigFileError, _get, _read_json_object
+from funchost.host.hostjson import (
+    _MISSING,
+    ConfigFileError,
+    _get,
+    _read_json_object,
+    parse_bool,
+)
 
 _VALUE_EXPECTED = "a string, number or boolean"
 _CONNECTION_EXPECTED = 'a string, or an object with a "ConnectionString" string'
@@ -132,10 +138,7 @@ def _cors(value: object, source: str) -> tuple[str, ...]:
 
 
 def _bool(value: object, source: str, key: str) -> bool:
-    if value is _MISSING:
-        return False
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
-        return value.strip().lower() == "true"
-    raise ConfigError(source, key, value, _BOOL_EXPECTED)
+    flag = parse_bool(value)
+    if flag is None:
+        raise ConfigError(source, key, value, _BOOL_EXPECTED)
+    return flag
