@@ -11,30 +11,20 @@ import importlib
 from funchost.bindings.base import BindingProvider
 from funchost.errors import FunchostError
 
-# Keys are lower-cased: types are compared case-insensitively, as the Functions host does.
-_PROVIDERS: dict[str, str] = {
-    "httptrigger": "funchost.bindings.http:HTTP_TRIGGER",
-    "http": "funchost.bindings.http:HTTP_OUTPUT",
-    "eventgridtrigger": "funchost.bindings.eventgrid:EVENT_GRID_TRIGGER",
-    "warmuptrigger": "funchost.bindings.warmup:WARMUP_TRIGGER",
-    "timertrigger": "funchost.bindings.timer:TIMER_TRIGGER",
-    "queuetrigger": "funchost.bindings.queue:QUEUE_TRIGGER",
-    "queue": "funchost.bindings.queue:QUEUE_OUTPUT",
-    "blobtrigger": "funchost.bindings.blob_trigger:BLOB_TRIGGER",
-    "blob": "funchost.bindings.blob:BLOB",
-}
-# How each type is spelled in function.json and the docs, for messages.
-_DISPLAY: dict[str, str] = {
-    "httptrigger": "httpTrigger",
-    "http": "http",
-    "eventgridtrigger": "eventGridTrigger",
-    "warmuptrigger": "warmupTrigger",
-    "timertrigger": "timerTrigger",
-    "queuetrigger": "queueTrigger",
-    "queue": "queue",
-    "blobtrigger": "blobTrigger",
-    "blob": "blob",
-}
+# Each type as function.json and the docs spell it (for messages), and its provider.
+_ENTRIES = [
+    ("httpTrigger", "funchost.bindings.http:HTTP_TRIGGER"),
+    ("http", "funchost.bindings.http:HTTP_OUTPUT"),
+    ("eventGridTrigger", "funchost.bindings.eventgrid:EVENT_GRID_TRIGGER"),
+    ("warmupTrigger", "funchost.bindings.warmup:WARMUP_TRIGGER"),
+    ("timerTrigger", "funchost.bindings.timer:TIMER_TRIGGER"),
+    ("queueTrigger", "funchost.bindings.queue:QUEUE_TRIGGER"),
+    ("queue", "funchost.bindings.queue:QUEUE_OUTPUT"),
+    ("blobTrigger", "funchost.bindings.blob_trigger:BLOB_TRIGGER"),
+    ("blob", "funchost.bindings.blob:BLOB"),
+]
+# Keyed lower-cased: types are compared case-insensitively, as the Functions host does.
+_PROVIDERS: dict[str, tuple[str, str]] = {name.lower(): (name, target) for name, target in _ENTRIES}
 
 # Types the Azure Functions host knows that funchost does not serve yet: a clearer message
 # than "unknown" for an app that is valid in Azure.
@@ -53,15 +43,13 @@ class UnknownBindingType(FunchostError):
 
 def register(type_name: str, target: str) -> None:
     """Register (or replace) the provider of a binding type as a ``module:attr`` string."""
-    _PROVIDERS[type_name.lower()] = target
-    _DISPLAY[type_name.lower()] = type_name
+    _PROVIDERS[type_name.lower()] = (type_name, target)
     _loaded.pop(type_name.lower(), None)
 
 
 def known_types() -> list[str]:
     """Binding types funchost can serve, as function.json spells them, for messages and docs."""
-    spelled = (_DISPLAY.get(key) or _PLANNED_LOWER.get(key) or key for key in _PROVIDERS)
-    return sorted(spelled, key=str.lower)
+    return sorted((spelled for spelled, _ in _PROVIDERS.values()), key=str.lower)
 
 
 def unsupported_reason(type_name: str) -> str | None:
@@ -80,9 +68,10 @@ def get_provider(type_name: str) -> BindingProvider:
 
 
 def _load(key: str, type_name: str) -> BindingProvider:
-    target = _PROVIDERS.get(key)
-    if target is None:
+    entry = _PROVIDERS.get(key)
+    if entry is None:
         raise UnknownBindingType(_unknown_message(type_name))
+    target = entry[1]
     module_name, _, attr = target.partition(":")
     provider = getattr(importlib.import_module(module_name), attr)
     if not isinstance(provider, BindingProvider):
