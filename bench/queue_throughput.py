@@ -52,9 +52,7 @@ from bench.table import GroupResult, Row, Target, against
 
 # tests/azurite.py is the one place that knows how Azurite is installed and started.
 sys.path.insert(0, str(REPO / "tests"))
-from azurite import AZURITE, INSTALL, Azurite, _free_ports, _wait_ready
-
-from funchost.host.azurite import azurite_arguments
+from azurite import AZURITE, INSTALL, Azurite, launch
 
 APP = BENCH / "apps" / "queue_throughput"
 READY = "Host started in "
@@ -89,17 +87,8 @@ def require_azurite() -> None:
 
 
 def start_azurite(workdir: Path) -> tuple[subprocess.Popen[bytes], Azurite]:
-    """Azurite in memory on free ports, as tests/azurite.py starts it, pinned to CPU 1."""
-    ports = _free_ports(3)
-    blob, queue, table = ports
-    args = azurite_arguments(
-        {"blob": blob, "queue": queue, "table": table}.items(), ["--inMemoryPersistence"]
-    )
-    log = workdir / "azurite.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(pinned([str(AZURITE), *args], 1), stdout=out, stderr=out)
-    _wait_ready(proc, ports, log)
-    return proc, Azurite(blob, queue, table)
+    """Azurite in memory on free ports, as the tests start it, pinned to CPU 1."""
+    return launch(workdir, lambda command: pinned(command, 1))
 
 
 async def create(connection: str, queue: str) -> None:

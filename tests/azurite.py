@@ -12,7 +12,7 @@ import os
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -77,12 +77,39 @@ def _wait_ready(proc: subprocess.Popen[bytes], ports: list[int], log: Path) -> N
     deadline = time.monotonic() + READY_TIMEOUT
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            pytest.fail(f"Azurite exited with code {proc.returncode}:\n{log.read_text()}")
+            raise AzuriteStartError(
+                f"Azurite exited with code {proc.returncode}:\n{log.read_text()}"
+            )
         if all(_listening(port) for port in ports):
             return
         time.sleep(0.05)
     proc.kill()
-    pytest.fail(f"Azurite did not listen on {ports} within {READY_TIMEOUT} s:\n{log.read_text()}")
+    raise AzuriteStartError(
+        f"Azurite did not listen on {ports} within {READY_TIMEOUT} s:\n{log.read_text()}"
+    )
+
+
+class AzuriteStartError(RuntimeError):
+    """Azurite exited or did not listen in time; the message holds its log."""
+
+
+def launch(
+    workdir: Path, wrap: Callable[[list[str]], list[str]] = list
+) -> tuple[subprocess.Popen[bytes], Azurite]:
+    """Azurite in memory on three free loopback ports, listening; its log in ``workdir``.
+
+    ``wrap`` may prefix the command (the queue benchmark pins Azurite to a CPU).
+    """
+    ports = _free_ports(3)
+    blob, queue, table = ports
+    args = azurite_arguments(
+        {"blob": blob, "queue": queue, "table": table}.items(), ["--inMemoryPersistence"]
+    )
+    log = workdir / "azurite.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(wrap([str(AZURITE), *args]), cwd=workdir, stdout=out, stderr=out)
+    _wait_ready(proc, ports, log)
+    return proc, Azurite(blob, queue, table)
 
 
 def _in_ci() -> bool:
@@ -97,18 +124,12 @@ def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Azurite]:
         if _in_ci():
             pytest.fail(message)
         pytest.skip(message)
-    workdir = tmp_path_factory.mktemp("azurite")
-    ports = _free_ports(3)
-    blob, queue, table = ports
-    args = azurite_arguments(
-        {"blob": blob, "queue": queue, "table": table}.items(), ["--inMemoryPersistence"]
-    )
-    log = workdir / "azurite.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen([str(AZURITE), *args], cwd=workdir, stdout=out, stderr=out)
     try:
-        _wait_ready(proc, ports, log)
-        yield Azurite(blob, queue, table)
+        proc, running = launch(tmp_path_factory.mktemp("azurite"))
+    except AzuriteStartError as exc:
+        pytest.fail(str(exc))
+    try:
+        yield running
     finally:
         proc.terminate()
         try:
