@@ -16,6 +16,7 @@ from funchost.errors import BindingError
 
 if TYPE_CHECKING:
     from aiohttp import web
+    from aiohttp.http import RawRequestMessage
     from azure.functions.meta import Datum
 
     from funchost.bindings.connections import Connection
@@ -78,6 +79,19 @@ Dispatch = Callable[[TriggerEvent], Awaitable[InvocationResult]]
 HttpHandler = Callable[["web.BaseRequest", dict[str, str]], Awaitable["web.StreamResponse"]]
 
 
+@dataclass(slots=True)
+class HttpAnswer:
+    """What an HTTP function answers; the host's server frames and writes it."""
+
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes = b""
+
+
+# A function route: the request as aiohttp parsed it, its whole body and the route values.
+AnswerHandler = Callable[["RawRequestMessage", bytes, dict[str, str]], Awaitable[HttpAnswer]]
+
+
 class TriggerListener(Protocol):
     """Brings events in and dispatches them; the host owns its lifecycle."""
 
@@ -119,7 +133,7 @@ class HttpRouter(Protocol):
         self,
         template: str,
         methods: frozenset[str] | None,
-        handler: HttpHandler,
+        handler: AnswerHandler,
         function_name: str,
         auth_level: str = "function",
     ) -> None:

@@ -14,10 +14,9 @@ from http.cookies import SimpleCookie
 from typing import Any
 
 import azure.functions as func
-from aiohttp import web
+from aiohttp.http import RawRequestMessage
 from azure.functions.http import HttpRequest  # the class the library's converter builds
 from azure.functions.meta import Datum
-from multidict import CIMultiDict
 
 from funchost.bindings.base import (
     NATIVE,
@@ -25,6 +24,7 @@ from funchost.bindings.base import (
     BindingProvider,
     BindingSpec,
     Dispatch,
+    HttpAnswer,
     OutputBinding,
     TriggerEvent,
 )
@@ -51,7 +51,7 @@ class HttpTriggerListener:
         self._prefix = ctx.http.route_prefix
         self.auth_level = str(spec.properties.get("authLevel") or "function").lower()
         ctx.http.add_route(
-            self.route, self.methods, self.handle, ctx.function_name, self.auth_level
+            self.route, self.methods, self.answer, ctx.function_name, self.auth_level
         )
 
     def describe(self, base_url: str) -> str:
@@ -70,35 +70,31 @@ class HttpTriggerListener:
     async def stop(self) -> None:
         """Nothing to stop: the host closes its server."""
 
-    async def handle(
-        self, request: web.BaseRequest, route_params: dict[str, str]
-    ) -> web.StreamResponse:
+    async def answer(
+        self, message: RawRequestMessage, body: bytes, route_params: dict[str, str]
+    ) -> HttpAnswer:
         """Run the function for one request and answer with what it produced."""
         try:
-            # A bodiless request (most GETs) skips aiohttp's read loop.
-            body = await request.read() if request.body_exists else b""
-        except ConnectionError:
-            # The client left before sending its whole body: nothing to run, nobody to answer.
-            log.debug("client disconnected while sending the body of %s", request.path)
-            return web.Response(status=400)
-        try:
-            result = await self._dispatch(trigger_event(request, route_params, body))
+            result = await self._dispatch(trigger_event(message, route_params, body))
         except Exception:
             # The worker has already logged the failure with the user's traceback.
-            return web.Response(status=500)
+            return HttpAnswer(500, [])
         # With several http outputs (an Out parameter beside $return), the one set wins.
-        datum = next((result.outputs[n] for n in self._output_names if n in result.outputs), None)
-        return response_from_datum(datum, head=request.method == "HEAD")
+        outputs = result.outputs
+        for name in self._output_names:
+            if name in outputs:
+                return answer_from_datum(outputs[name], head=message.method == "HEAD")
+        return answer_from_datum(None)
 
 
 def trigger_event(
-    request: web.BaseRequest, route_params: Mapping[str, str], body: bytes
+    message: RawRequestMessage, route_params: Mapping[str, str], body: bytes
 ) -> TriggerEvent:
     """The request as an event: a func.HttpRequest, with route values as trigger metadata."""
-    event = TriggerEvent(data=Datum(native_request(request, route_params, body), NATIVE))
+    event = TriggerEvent(data=Datum(native_request(message, route_params, body), NATIVE))
     if route_params:
         event.metadata.update({k: Datum(v, "string") for k, v in route_params.items()})
-    traceparent = request.headers.get("traceparent")
+    traceparent = message.headers.get("traceparent")
     if traceparent:
         # The invocation continues the caller's W3C trace, as the Functions host's does.
         event.metadata["traceparent"] = Datum(traceparent, "string")
@@ -106,27 +102,24 @@ def trigger_event(
 
 
 def native_request(
-    request: web.BaseRequest, route_params: Mapping[str, str], body: bytes
+    message: RawRequestMessage, route_params: Mapping[str, str], body: bytes
 ) -> HttpRequest:
     """The func.HttpRequest the library's converter would build from the host's RpcHttp."""
     # The host leaves out query parameters whose value is empty (Python workers do not
     # declare the capability that keeps them); headers are kept even when empty.
-    query = request.query
+    query = message.url.query if "?" in message.path else None
     params = {k: v for k, v in _string_values(query.items()).items() if v} if query else {}
+    # The URL as the client sent it (funchost serves plain HTTP), without yarl building one.
+    host = message.headers.get("Host") or "localhost"
     return HttpRequest(
-        method=request.method,
-        url=_url(request),
-        headers=_string_values(request.headers.items()),
+        method=message.method,
+        url=f"http://{host}{message.path}",
+        headers=_string_values(message.headers.items()),
         params=params,
         route_params=dict(route_params),
         body_type="bytes",
         body=body,
     )
-
-
-def _url(request: web.BaseRequest) -> str:
-    """The request URL as the client sent it, without yarl building a URL object."""
-    return f"{request.scheme}://{request.host}{request.raw_path}"
 
 
 def _string_values(items: Iterable[tuple[str, str]]) -> dict[str, str]:
@@ -144,64 +137,61 @@ def _string_values(items: Iterable[tuple[str, str]]) -> dict[str, str]:
     return values
 
 
-def response_from_datum(datum: Datum | None, *, head: bool = False) -> web.Response:
-    """Build the aiohttp response from the encoded HTTP output of an invocation."""
+def answer_from_datum(datum: Datum | None, *, head: bool = False) -> HttpAnswer:
+    """The answer for the encoded HTTP output of an invocation."""
     if datum is None or datum.value is None:
         # No response was produced: the Functions host answers 204 No Content.
-        return web.Response(status=204)
+        return HttpAnswer(204, [])
     if datum.type == NATIVE:
         return _from_response(datum.value, head)
     if datum.type == "http":
         return _from_http_value(datum.value, head)
     if datum.type == "string":
-        return web.Response(
-            status=200, body=datum.value.encode(), content_type="text/plain", charset="utf-8"
-        )
+        return HttpAnswer(200, [_TEXT_PLAIN], datum.value.encode())
     if datum.type == "bytes":
-        return web.Response(status=200, body=datum.value, content_type="application/octet-stream")
+        return HttpAnswer(200, [_OCTET_STREAM], datum.value)
     raise BindingError(f"cannot turn a {datum.type!r} value into an HTTP response")
 
 
-# aiohttp frames the body itself; a stale Content-Length from the function would cut the
+_TEXT_PLAIN = ("Content-Type", "text/plain; charset=utf-8")
+_OCTET_STREAM = ("Content-Type", "application/octet-stream")
+# The server frames the body itself; a stale Content-Length from the function would cut the
 # body short or leave bytes that corrupt the next response on the connection.
 _FRAMING_HEADERS = frozenset({"content-length", "transfer-encoding"})
 _TRANSFER_ENCODING = frozenset({"transfer-encoding"})
 
 
-def _from_http_value(value: Mapping[str, Any], head: bool) -> web.Response:
+def _from_http_value(value: Mapping[str, Any], head: bool) -> HttpAnswer:
     body_datum = value.get("body")
     body = body_datum.value if body_datum is not None else b""
     if isinstance(body, str):
         body = body.encode()
     # A HEAD answer has no body: the function's Content-Length is the one of the GET.
     dropped = _FRAMING_HEADERS if body or not head else _TRANSFER_ENCODING
-    headers: CIMultiDict[str] = CIMultiDict()
-    for name, header in value.get("headers", {}).items():
-        if name.lower() not in dropped:
-            headers.add(name, str(header.value))
+    headers = [
+        (name, str(header.value))
+        for name, header in value.get("headers", {}).items()
+        if name.lower() not in dropped
+    ]
     for cookie in value.get("cookies") or ():
-        for line in _cookie_lines(cookie):
-            headers.add("Set-Cookie", line)
+        headers.extend(("Set-Cookie", line) for line in _cookie_lines(cookie))
     status = int(value["status_code"].value) if value.get("status_code") else 200
-    return web.Response(status=status, body=body or None, headers=headers)
+    return HttpAnswer(status, headers, body)
 
 
-def _from_response(response: func.HttpResponse, head: bool) -> web.Response:
+def _from_response(response: func.HttpResponse, head: bool) -> HttpAnswer:
     """Write a func.HttpResponse straight out, as the library's converter would encode it."""
     body = response.get_body() or b""
+    content_type = ("Content-Type", _content_type(response.mimetype, response.charset))
     if not response.headers:  # the common case: only the Content-Type to add
-        content_type = _content_type(response.mimetype, response.charset)
-        return web.Response(
-            status=response.status_code, body=body or None, headers={"Content-Type": content_type}
-        )
+        return HttpAnswer(response.status_code, [content_type], body)
     dropped = _FRAMING_HEADERS if body or not head else _TRANSFER_ENCODING
-    headers: CIMultiDict[str] = CIMultiDict()
-    for name, value in response.headers.items():
-        if name.lower() not in dropped:
-            headers.add(name, value)
-    if "content-type" not in headers:
-        headers["Content-Type"] = _content_type(response.mimetype, response.charset)
-    return web.Response(status=response.status_code, body=body or None, headers=headers)
+    headers = [
+        (name, value) for name, value in response.headers.items() if name.lower() not in dropped
+    ]
+    if not any(name.lower() == "content-type" for name, _ in headers):
+        headers.append(content_type)
+    return HttpAnswer(response.status_code, headers, body)
 
 
 @functools.lru_cache(maxsize=64)

@@ -1,10 +1,12 @@
-"""The embedded aiohttp server: one handler, the route table and the admin endpoints.
+"""The embedded HTTP server: the route table, function answers and the admin endpoints.
 
-It sits on aiohttp's low-level ``web.Server`` (the HTTP/1.1 protocol, parser and response
-writer) without ``web.Application``: the route table below does the routing, so the
-application's router, match info and signals were a fifth of the CPU spent per request for
-nothing. What the application did that matters here is done here: the middlewares are
-chained once at start, ``Expect: 100-continue`` is answered, the body size cap is set.
+Connections are funchost's own (host/connection.py) over aiohttp's parser. A request for a
+function route, when no middleware is configured, takes the short way: its body is read, the
+function answers, and the answer is written as bytes. Everything else (the admin API,
+webhooks, system routes, ``Expect: 100-continue``, and every request when a middleware such
+as CORS or the request queue is on) goes through aiohttp's ``BaseRequest`` and ``Response``
+on the same connection, with the middlewares chained once at start. No ``web.Application``:
+the route table below does the routing.
 """
 
 from __future__ import annotations
@@ -14,14 +16,19 @@ import logging
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import cast
 from urllib.parse import unquote
 
 from aiohttp import hdrs, web
-from aiohttp.http import HttpVersion11
+from aiohttp.http import HttpVersion11, RawRequestMessage
+from aiohttp.http_exceptions import HttpProcessingError
+from aiohttp.http_writer import StreamWriter
+from aiohttp.streams import EmptyStreamReader, StreamReader
+from multidict import CIMultiDict, CIMultiDictProxy
 
-from funchost.bindings.base import HttpHandler
+from funchost.bindings.base import AnswerHandler, HttpAnswer, HttpHandler
 from funchost.host import admin
+from funchost.host.connection import Connection
 from funchost.host.keys import ADMIN, ANONYMOUS, AUTH_LEVELS, SYSTEM, Keys
 from funchost.host.routing import RouteError, RouteTable, compile_route
 
@@ -59,6 +66,7 @@ class _Target:
     function_name: str
     auth_level: str
     system_key: str = ""  # for webhooks: the one system key that opens them
+    answer: AnswerHandler | None = None  # function routes: the short way
 
 
 class HttpServer:
@@ -71,8 +79,9 @@ class HttpServer:
         self._table: RouteTable[_Target] = RouteTable()
         self._system: dict[str, tuple[frozenset[str] | None, _Target]] = {}
         self._webhooks: dict[tuple[str, str], _Target] = {}
-        self._runner: web.ServerRunner | None = None
-        self._inflight: dict[asyncio.Task[Any], str] = {}
+        self._server: asyncio.AbstractServer | None = None
+        self._connections: set[Connection] = set()
+        self._handler: RequestHandler = self._dispatch  # with the middlewares, from start()
         self.keys: Keys | None = None  # None: auth not enforced (local, loopback)
         self.middlewares: list[Middleware] = []
 
@@ -85,12 +94,13 @@ class HttpServer:
         self,
         template: str,
         methods: frozenset[str] | None,
-        handler: HttpHandler,
+        handler: AnswerHandler,
         function_name: str,
         auth_level: str = "function",
     ) -> None:
         """Register a function's route; a conflicting route raises RouteError."""
-        target = _Target(handler, function_name, _level(auth_level, function_name))
+        level = _level(auth_level, function_name)
+        target = _Target(_web_handler(handler), function_name, level, answer=handler)
         self._table.add(compile_route(template, function_name), methods, target, function_name)
 
     def add_webhook(self, extension: str, function_name: str, handler: HttpHandler) -> None:
@@ -130,57 +140,135 @@ class HttpServer:
         handler: RequestHandler = self._dispatch
         for middleware in reversed(self.middlewares):  # the first one listed runs first
             handler = _chained(middleware, handler)
-        server = web.Server(
-            handler,
-            request_factory=self._make_request,
-            access_log=None,
-            # The Functions host hands a function the body as sent: a gzip body stays gzip.
-            auto_decompress=False,
-        )
-        self._runner = web.ServerRunner(
-            server, handle_signals=False, shutdown_timeout=_CLOSE_TIMEOUT
-        )
-        await self._runner.setup()
-        await web.TCPSite(self._runner, host, port).start()
-
-    def _make_request(
-        self,
-        message: Any,
-        payload: Any,
-        protocol: Any,
-        writer: Any,
-        task: asyncio.Task[None],
-    ) -> web.BaseRequest:
+        self._handler = handler
         loop = asyncio.get_running_loop()
-        return web.BaseRequest(
-            message, payload, protocol, writer, task, loop, client_max_size=MAX_BODY_BYTES
+        self._server = await loop.create_server(
+            lambda: Connection(loop, self._serve, self._connections), host, port, backlog=128
         )
 
     async def stop(self, grace: float) -> None:
         """Stop accepting, wait up to ``grace`` s for requests in flight, cancel the rest."""
-        if self._runner is None:
+        if self._server is None:
             return
-        for site in list(self._runner.sites):
-            await site.stop()
+        self._server.close()
+        for connection in list(self._connections):
+            connection.shutdown()  # idle ones close now, busy ones after their answer
         await self._drain(grace)
-        await self._runner.cleanup()
-        self._runner = None
+        for connection in list(self._connections):
+            connection.close()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + _CLOSE_TIMEOUT
+        while self._connections and loop.time() < deadline:  # let connection_lost run
+            await asyncio.sleep(0.01)
+        self._server = None
 
     async def _drain(self, grace: float) -> None:
-        pending = {task for task in self._inflight if not task.done()}
+        running = {c.task: c.running for c in self._connections if c.running and c.task}
+        if not running:
+            return
+        log.info("Waiting up to %g s for %d request(s) in flight.", grace, len(running))
+        _, pending = await asyncio.wait(running, timeout=grace)
         if not pending:
             return
-        log.info("Waiting up to %g s for %d request(s) in flight.", grace, len(pending))
-        _, pending = await asyncio.wait(pending, timeout=grace)
-        if not pending:
-            return
-        names = ", ".join(sorted({f"Functions.{self._inflight[t]}" for t in pending}))
+        names = ", ".join(sorted({f"Functions.{running[t]}" for t in pending}))
         log.warning(
             "Cancelling %d request(s) still running after %g s: %s", len(pending), grace, names
         )
         for task in pending:
             task.cancel()
         await asyncio.wait(pending, timeout=_CLOSE_TIMEOUT)
+
+    async def _serve(
+        self, connection: Connection, message: RawRequestMessage, payload: StreamReader
+    ) -> bool:
+        """Answer one request; whether the connection may carry another."""
+        found = None if self.middlewares else self._function_route(message)
+        if found is None:
+            return await self._serve_web(connection, message, payload)
+        target, params = found
+        keep_alive = not message.should_close
+        if self.keys is not None and not self._key_allowed(target, message.headers, message):
+            answer = HttpAnswer(401, [])
+        elif type(payload) is EmptyStreamReader:  # most GETs: no body to read
+            answer = await self._answer(connection, target, message, b"", params)
+        else:
+            try:
+                body = await _read_body(payload, MAX_BODY_BYTES)
+            except _TooLarge as exc:
+                answer = _too_large(MAX_BODY_BYTES, exc.size)
+            except HttpProcessingError as exc:  # a malformed chunked body
+                answer = HttpAnswer(400, [_TEXT_PLAIN], exc.message.encode())
+            except ConnectionError:  # the client left while sending it: nobody to answer
+                return False
+            else:
+                answer = await self._answer(connection, target, message, body, params)
+        try:
+            await connection.send(message, answer, keep_alive)
+        except ValueError as exc:  # a status or header that cannot go on the wire
+            log.error("Functions.%s answered what HTTP cannot carry: %s", target.function_name, exc)
+            await connection.send(message, HttpAnswer(500, []), keep_alive)
+        return keep_alive
+
+    def _function_route(self, message: RawRequestMessage) -> tuple[_Target, dict[str, str]] | None:
+        """The function route a request takes the short way to, or None."""
+        if hdrs.EXPECT in message.headers or message.upgrade:
+            return None  # the 100 and the upgrade refusal are aiohttp's to write
+        path = kestrel_path(message.url.raw_path)
+        if self._system or self._webhooks or path[:7].lower() == "/admin/":
+            lowered = "/" + path.strip("/").lower()
+            if lowered in self._system or lowered.startswith(("/admin/", "/runtime/webhooks/")):
+                return None
+        relative = self._strip_prefix(path)
+        found = None if relative is None else self._table.match(message.method, relative)
+        return None if found is None or found[0].answer is None else found
+
+    @staticmethod
+    async def _answer(
+        connection: Connection,
+        target: _Target,
+        message: RawRequestMessage,
+        body: bytes,
+        params: dict[str, str],
+    ) -> HttpAnswer:
+        assert target.answer is not None  # _function_route picks only targets with one
+        connection.running = target.function_name  # what the shutdown drain waits for
+        try:
+            return await target.answer(message, body, params)
+        finally:
+            connection.running = None
+
+    async def _serve_web(
+        self, connection: Connection, message: RawRequestMessage, payload: StreamReader
+    ) -> bool:
+        """Answer through aiohttp's request and response, with the middlewares."""
+        loop = asyncio.get_running_loop()
+        task = asyncio.current_task()
+        assert task is not None
+        writer = StreamWriter(connection, loop)
+        request = web.BaseRequest(
+            message,
+            payload,
+            connection,  # type: ignore[arg-type]  # has what BaseRequest reads off its protocol
+            writer,
+            task,
+            loop,
+            client_max_size=MAX_BODY_BYTES,
+        )
+        try:
+            response = await self._handler(request)
+        except web.HTTPException as exc:
+            response = exc
+        except ConnectionError:
+            return False
+        except Exception:
+            log.exception("Error answering %s %s", message.method, message.path)
+            response = web.Response(status=500)
+        try:
+            await response.prepare(request)
+            await response.write_eof()
+        except ConnectionError:
+            return False
+        return bool(response.keep_alive)
 
     async def _dispatch(self, request: web.BaseRequest) -> web.StreamResponse:
         path = kestrel_path(request.rel_url.raw_path)
@@ -230,20 +318,25 @@ class HttpServer:
         return await admin.handle(request, lowered, self._backend)
 
     def _authorized(self, request: web.BaseRequest, target: _Target) -> bool:
+        return self._key_allowed(target, request.headers, request.message)
+
+    def _key_allowed(
+        self, target: _Target, headers: CIMultiDictProxy[str], message: RawRequestMessage
+    ) -> bool:
         if self.keys is None or target.auth_level == ANONYMOUS:
             return True
-        key = request.headers.get("x-functions-key") or request.query.get("code")
+        key = headers.get("x-functions-key") or message.url.query.get("code")
         return self.keys.allows(target.auth_level, key, target.function_name, target.system_key)
 
     async def _run(
         self, target: _Target, request: web.BaseRequest, params: dict[str, str]
     ) -> web.StreamResponse:
-        task = request.task  # aiohttp runs each request's handler in its own task
-        self._inflight[task] = target.function_name
+        connection = cast(Connection, request.protocol)  # ours: see _serve_web
+        connection.running = target.function_name  # what the shutdown drain waits for
         try:
             return await target.handler(request, params)
         finally:
-            del self._inflight[task]
+            connection.running = None
 
     def _strip_prefix(self, path: str) -> str | None:
         """The path below routePrefix (case-insensitive, as ASP.NET routes), or None."""
@@ -302,3 +395,48 @@ async def _never(request: web.BaseRequest, params: dict[str, str]) -> web.Stream
 
 
 _ADMIN_TARGET = _Target(_never, "", ADMIN)
+
+
+def _web_handler(answer: AnswerHandler) -> HttpHandler:
+    """A function route the aiohttp way (with middlewares, or after a 100-continue)."""
+
+    async def handle(request: web.BaseRequest, params: dict[str, str]) -> web.StreamResponse:
+        try:
+            # A bodiless request (most GETs) skips aiohttp's read loop.
+            body = await request.read() if request.body_exists else b""
+        except ConnectionError:
+            # The client left before sending its whole body: nothing to run, nobody to answer.
+            log.debug("client disconnected while sending the body of %s", request.path)
+            return web.Response(status=400)
+        found = await answer(request.message, body, params)
+        headers = CIMultiDict(found.headers)
+        return web.Response(status=found.status, body=found.body or None, headers=headers)
+
+    return handle
+
+
+class _TooLarge(Exception):
+    def __init__(self, size: int) -> None:
+        super().__init__(size)
+        self.size = size
+
+
+async def _read_body(payload: StreamReader, limit: int) -> bytes:
+    """The whole body; _TooLarge once it passes ``limit`` bytes (the rest stays unread)."""
+    chunks: list[bytes] = []
+    size = 0
+    while chunk := await payload.readany():
+        size += len(chunk)
+        if size > limit:
+            raise _TooLarge(size)
+        chunks.append(chunk)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+_TEXT_PLAIN = ("Content-Type", "text/plain; charset=utf-8")
+
+
+def _too_large(limit: int, size: int) -> HttpAnswer:
+    """The 413 aiohttp answers when a body passes client_max_size, in the same words."""
+    text = f"Maximum request body size {limit} exceeded, actual body size {size}"
+    return HttpAnswer(413, [_TEXT_PLAIN], text.encode())

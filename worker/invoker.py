@@ -98,7 +98,11 @@ class Invoker:
             self._log_executing(event, invocation_id)
         started = time.perf_counter()
         try:
-            result = await self._invoke(event, invocation_id, retry_count)
+            kwargs = await self._arguments(event, invocation_id, retry_count)
+            value = await self._runner.call(self.spec.func, kwargs, self.spec.is_async)
+            outputs = self._collect(kwargs, value)
+            if self._writers:  # e.g. not HTTP: its trigger answers with the http output
+                await self._write(outputs, event)
         except BaseException as exc:
             self._log_failure(exc, invocation_id, started)
             if isinstance(exc, Exception):
@@ -106,18 +110,9 @@ class Invoker:
             raise  # cancellation and exits propagate as they are
         else:
             self._log_outcome("Succeeded", invocation_id, started)
-            return result
+            return InvocationResult(invocation_id, outputs)
         finally:
             current_invocation.reset(token)
-
-    async def _invoke(
-        self, event: TriggerEvent, invocation_id: str, retry_count: int
-    ) -> InvocationResult:
-        kwargs = await self._arguments(event, invocation_id, retry_count)
-        value = await self._runner.call(self.spec.func, kwargs, self.spec.is_async)
-        outputs = self._collect(kwargs, value)
-        await self._write(outputs, event)
-        return InvocationResult(invocation_id=invocation_id, outputs=outputs)
 
     async def _arguments(
         self, event: TriggerEvent, invocation_id: str, retry_count: int
@@ -167,8 +162,6 @@ class Invoker:
         return outputs
 
     async def _write(self, outputs: Mapping[str, Datum], event: TriggerEvent) -> None:
-        if not self._writers:
-            return  # e.g. HTTP: the trigger itself answers with the http output
         for name, datum in outputs.items():
             writer = self._writers.get(name)
             if writer is not None:

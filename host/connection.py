@@ -1,0 +1,329 @@
+"""One HTTP/1.1 connection: aiohttp's request parser in, answers out, in request order.
+
+aiohttp's own connection handler (``web_protocol.RequestHandler``) costs about 18 µs of CPU
+per request here before any handler runs: a waiter future, a task, a ``StreamWriter``, a
+``BaseRequest``, and ``Response.prepare`` building the head through a multidict. A
+function's answer needs none of that, so this protocol keeps aiohttp's C parser (the same
+message, URL and payload objects, the same limits and errors) and hands each parsed request
+to the server, which either writes a function's answer as bytes (``send``) or builds
+aiohttp's request and response for everything else (admin API, webhooks, middlewares),
+using this object as their protocol.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import sys
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+from email.utils import formatdate
+from http import HTTPStatus
+from typing import Any, NamedTuple
+
+from aiohttp import hdrs
+from aiohttp.base_protocol import BaseProtocol
+from aiohttp.http import SERVER_SOFTWARE, HttpVersion, HttpVersion10, RawRequestMessage
+from aiohttp.http_exceptions import HttpProcessingError
+from aiohttp.http_parser import HttpRequestParser
+from aiohttp.streams import EMPTY_PAYLOAD, StreamReader
+from aiohttp.web_exceptions import HTTPBadRequest
+from multidict import CIMultiDict, CIMultiDictProxy
+from yarl import URL
+
+from funchost.bindings.base import HttpAnswer
+
+log = logging.getLogger("funchost.server")
+
+# Kestrel closes a keep-alive connection idle for 130 s (KeepAliveTimeout).
+KEEPALIVE_TIMEOUT = 130.0
+_READ_LIMIT = 2**16  # payload buffer high-water mark (aiohttp's default read_bufsize)
+# Pipelined requests parsed but not yet answered; past this, reading pauses.
+_MAX_PENDING = 32
+
+
+class BadRequest(NamedTuple):
+    """A request the parser refused; answered with 400 and the connection closed."""
+
+    error: HttpProcessingError
+
+
+Serve = Callable[["Connection", RawRequestMessage, StreamReader], Awaitable[bool]]
+Message = RawRequestMessage | BadRequest
+
+
+class Connection(BaseProtocol):
+    """Parses requests and answers them one at a time, as HTTP/1.1 requires.
+
+    ``serve`` answers one request and returns whether the connection may carry another.
+    Besides what ``BaseProtocol`` has, the attributes aiohttp's ``BaseRequest`` reads off
+    its protocol are here, so the server can build one on this connection.
+    """
+
+    def __init__(
+        self, loop: asyncio.AbstractEventLoop, serve: Serve, registry: set[Connection]
+    ) -> None:
+        super().__init__(loop)
+        self._serve = serve
+        self._registry = registry
+        self._request_parser: Any = HttpRequestParser(
+            self,
+            loop,
+            _READ_LIMIT,
+            max_line_size=8190,
+            max_field_size=8190,
+            max_headers=128,
+            # The Functions host hands a function the body as sent: a gzip body stays gzip.
+            auto_decompress=False,
+        )
+        self._pending: deque[tuple[Message, StreamReader]] = deque()
+        self._payload: StreamReader | None = None  # the body of the request being answered
+        self._task: asyncio.Task[None] | None = None
+        self.running: str | None = None  # the function answering now, for the shutdown drain
+        self._closing = False
+        self._draining = False  # the server is stopping: no request after the current one
+        self._idle_since = loop.time()
+        self._idle_timer: asyncio.TimerHandle | None = None
+        self.ssl_context: Any = None
+        self.peername: Any = None
+        self.sockname: Any = None
+        self.max_field_size = 8190
+        self.max_headers = 128
+
+    # --- asyncio.Protocol ---------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        """Remember the peer and start the idle clock (a client may never send)."""
+        super().connection_made(transport)
+        self.peername = transport.get_extra_info("peername")
+        self.sockname = transport.get_extra_info("sockname")
+        self._registry.add(self)
+        self._arm_idle_timer()
+
+    def connection_lost(self, exc: BaseException | None) -> None:
+        """Fail the body being read; the answer being computed is dropped when written."""
+        super().connection_lost(exc)
+        self._registry.discard(self)
+        self._closing = True
+        if self._idle_timer is not None:
+            self._idle_timer.cancel()
+        if self._payload is not None and not self._payload.is_eof():
+            self._payload.set_exception(ConnectionResetError("Connection lost"))
+        self._pending.clear()
+
+    def data_received(self, data: bytes) -> None:
+        """Parse what arrived; queue each complete request head for the serving task."""
+        if self._closing:
+            return
+        try:
+            messages, _, _ = self._request_parser.feed_data(data)
+        except HttpProcessingError as error:
+            # Nothing after a malformed head can be trusted: answer it, then close.
+            messages = [(BadRequest(error), EMPTY_PAYLOAD)]
+            self._closing = True
+        if not messages:
+            return
+        self._pending.extend(messages)
+        if len(self._pending) >= _MAX_PENDING:
+            self._pause_transport_reading()
+        if self._task is None:
+            self._task = _start_task(self._loop, self._answer_pending())
+
+    def eof_received(self) -> bool:
+        """The client finished sending; a body cut short fails its reader."""
+        try:
+            self._request_parser.feed_eof()
+        except HttpProcessingError as error:
+            if self._payload is not None:
+                self._payload.set_exception(error)
+        return False  # close the transport once our side is done
+
+    def pause_reading(self) -> None:
+        """A body's buffer is full (aiohttp's StreamReader asks): stop reading the socket."""
+        self._pause_transport_reading()
+
+    def resume_reading(self, resume_parser: bool = True) -> None:
+        """The body's reader drained: read the socket again."""
+        if len(self._pending) < _MAX_PENDING:
+            self._resume_transport_reading()
+
+    # --- serving ------------------------------------------------------------------------
+
+    @property
+    def task(self) -> asyncio.Task[None] | None:
+        """The task answering this connection's requests, while there are any."""
+        return self._task
+
+    async def _answer_pending(self) -> None:
+        try:
+            while self._pending and not self._closed():
+                message, payload = self._pending.popleft()
+                if len(self._pending) == _MAX_PENDING // 4:
+                    self._resume_transport_reading()
+                if isinstance(message, BadRequest):
+                    await self.send_error(HTTPBadRequest.status_code, message.error.message)
+                    self.close()
+                    break
+                self._payload = payload
+                keep_alive = await self._serve(self, message, payload)
+                self._payload = None
+                # A body nobody read is still on the wire ahead of the next request: close.
+                if not keep_alive or not payload.is_eof() or self._draining:
+                    self.close()
+        except Exception:  # a bug of ours: the connection cannot be trusted any more
+            log.exception("Error serving a connection from %s", self.peername)
+            self.close()
+        finally:
+            self._task = None
+            self._idle_since = self._loop.time()
+
+    def _closed(self) -> bool:
+        return self.transport is None or self.transport.is_closing()
+
+    async def send(self, message: RawRequestMessage, answer: HttpAnswer, keep_alive: bool) -> None:
+        """Write an answer to ``message``; nothing when the client has gone."""
+        transport = self.transport
+        if transport is None or transport.is_closing():
+            return
+        head, body = encode(message, answer, keep_alive)
+        if body:
+            transport.writelines((head, body))
+        else:
+            transport.write(head)
+        if self._paused:  # the client reads slower than we write: wait, as aiohttp does
+            await self._drain_helper()
+
+    async def send_error(self, status: int, text: str) -> None:
+        """A plain-text error answer after which the connection closes."""
+        answer = HttpAnswer(status, [("Content-Type", "text/plain; charset=utf-8")], text.encode())
+        await self.send(_ERROR_MESSAGE, answer, keep_alive=False)
+
+    def close(self) -> None:
+        """Close after what is written has been sent."""
+        self._closing = True
+        if self.transport is not None:
+            self.transport.close()
+
+    def shutdown(self) -> None:
+        """At shutdown: close now if idle, else once the request being answered is done."""
+        self._draining = True
+        if self._task is None:
+            self.close()
+
+    # --- keep-alive ---------------------------------------------------------------------
+
+    def _arm_idle_timer(self) -> None:
+        self._idle_timer = self._loop.call_at(
+            self._idle_since + KEEPALIVE_TIMEOUT, self._check_idle
+        )
+
+    def _check_idle(self) -> None:
+        # One timer per connection, re-armed from the last time it went idle, instead of a
+        # timer per request.
+        self._idle_timer = None
+        if self._closed():
+            return
+        if self._task is None and self._loop.time() >= self._idle_since + KEEPALIVE_TIMEOUT:
+            self.close()
+            return
+        if self._task is not None:
+            self._idle_since = self._loop.time()
+        self._arm_idle_timer()
+
+
+def _start_task(loop: asyncio.AbstractEventLoop, coro: Any) -> asyncio.Task[None]:
+    if sys.version_info >= (3, 12):
+        # Eager: the answer starts in this call instead of one loop iteration later.
+        return asyncio.Task(coro, loop=loop, eager_start=True)
+    return loop.create_task(coro)
+
+
+# --- writing answers -----------------------------------------------------------------
+
+_REASONS = {status.value: status.phrase for status in HTTPStatus}
+# A refused request is answered as HTTP/1.0, as aiohttp answers its parse errors.
+_NO_HEADERS: CIMultiDictProxy[str] = CIMultiDictProxy(CIMultiDict())
+_ERROR_MESSAGE = RawRequestMessage(
+    "GET", "/", HttpVersion10, _NO_HEADERS, (), True, None, False, False, URL("/")
+)
+
+
+class _Clock:
+    """The Date header line, formatted once a second."""
+
+    second = 0
+    line = b""
+
+    def date_line(self) -> bytes:
+        second = int(time.time())
+        if second != self.second:
+            self.second = second
+            self.line = f"Date: {formatdate(second, usegmt=True)}\r\n".encode()
+        return self.line
+
+
+_clock = _Clock()
+
+
+def encode(message: RawRequestMessage, answer: HttpAnswer, keep_alive: bool) -> tuple[bytes, bytes]:
+    """The response head and body for an answer, with the framing aiohttp's ``prepare`` adds.
+
+    Content-Length from the body; none and no body for 1xx, 204 and 304; for HEAD the
+    length of the body a GET would get, without it. Content-Type defaults to
+    application/octet-stream for a non-empty body; Date, Server and Connection are added
+    unless the answer set them. A header with CR or LF raises ValueError (no injection).
+    """
+    is_head = message.method == hdrs.METH_HEAD
+    status, body = answer.status, answer.body
+    headers = tuple(answer.headers)
+    fixed, framed, dated = _fixed_head(
+        message.version, is_head, status, headers, bool(body), keep_alive
+    )
+    length = b"Content-Length: %d\r\n" % len(body) if framed else b""
+    date = _clock.date_line() if dated else b""
+    if is_head or status in (204, 304) or status < 200:
+        body = b""
+    return b"".join((fixed, length, date, b"\r\n")), body
+
+
+@functools.lru_cache(maxsize=256)
+def _fixed_head(
+    version: HttpVersion,
+    is_head: bool,
+    status: int,
+    headers: tuple[tuple[str, str], ...],
+    has_body: bool,
+    keep_alive: bool,
+) -> tuple[bytes, bool, bool]:
+    """The head's lines that do not change from answer to answer (cached: most are alike).
+
+    Also whether Content-Length and Date are still to add.
+    """
+    if not 100 <= status <= 999:
+        raise ValueError(f"HTTP status {status} is out of range; expected 100-999")
+    no_body = status in (204, 304) or status < 200
+    names = {name.lower() for name, _ in headers}
+    lines = [f"HTTP/{version.major}.{version.minor} {status} {_REASONS.get(status, '')}"]
+    lines.extend(f"{name}: {value}" for name, value in headers)
+    if has_body and not no_body and not is_head and "content-type" not in names:
+        lines.append("Content-Type: application/octet-stream")
+    if "server" not in names:
+        lines.append(f"Server: {SERVER_SOFTWARE}")
+    if "connection" not in names:
+        lines.extend(_connection(version, keep_alive))
+    text = "".join(f"{line}\r\n" for line in lines)
+    # Each line ends in one CRLF; any other CR or LF came from a header and would split it.
+    if text.count("\n") != len(lines) or text.count("\r") != len(lines):
+        raise ValueError("a response header contains CR or LF; expected one line per header")
+    # Content-Length is kept as the function set it only by a HEAD answer: the GET's length.
+    framed = not no_body and "content-length" not in names
+    return text.encode("utf-8", "surrogateescape"), framed, "date" not in names
+
+
+def _connection(version: HttpVersion, keep_alive: bool) -> tuple[str, ...]:
+    """The Connection header when the version's default is not what happens."""
+    if version == HttpVersion10:
+        return ("Connection: keep-alive",) if keep_alive else ()
+    return () if keep_alive else ("Connection: close",)
