@@ -214,10 +214,9 @@ class HttpServer:
         if hdrs.EXPECT in message.headers or message.upgrade:
             return None  # the 100 and the upgrade refusal are aiohttp's to write
         path = kestrel_path(message.url.raw_path)
-        if self._system or self._webhooks or path[:7].lower() == "/admin/":
-            lowered = "/" + path.strip("/").lower()
-            if lowered in self._system or lowered.startswith(("/admin/", "/runtime/webhooks/")):
-                return None
+        lowered = "/" + path.strip("/").lower()  # as _find() sees it
+        if lowered in self._system or lowered.startswith(("/admin/", "/runtime/webhooks/")):
+            return None
         relative = self._strip_prefix(path)
         found = None if relative is None else self._table.match(message.method, relative)
         return None if found is None or found[0].answer is None else found
