@@ -28,7 +28,7 @@ from funchost.worker.context import (
     current_invocation,
     new_trace_parent,
 )
-from funchost.worker.indexer import FunctionSpec, ParamSpec
+from funchost.worker.indexer import FunctionSpec
 from funchost.worker.loader import user_traceback
 from funchost.worker.retry import RetryPolicy, with_retries
 from funchost.worker.runner import Runner
@@ -75,6 +75,7 @@ class Invoker:
         self._out_params = tuple(p for p in spec.params if p.is_out)
         self._writers = {name: w for name, w in outputs.items() if w is not None}
         self.in_flight = 0
+        self._trigger_name = spec.trigger.name
         self._category = f"Function.{spec.name}"
         self._qualified = f"Functions.{spec.name}"
 
@@ -118,20 +119,19 @@ class Invoker:
         self, event: TriggerEvent, invocation_id: str, retry_count: int
     ) -> dict[str, Any]:
         kwargs: dict[str, Any] = {}
-        for param in self.spec.params:
-            kwargs[param.name] = await self._argument(param, event)
+        for param in self.spec.params:  # inline, not a coroutine per parameter
+            if param.is_out:
+                kwargs[param.name] = Out()
+                continue
+            if param.name == self._trigger_name:
+                datum: Datum | None = event.data
+            else:
+                datum = await self._inputs[param.name].fetch(event)
+            kind = param.binding.type
+            kwargs[param.name] = converters.decode(kind, datum, event.metadata, param.pytype)
         if self.spec.needs_context:
             kwargs["context"] = self._context(event, invocation_id, retry_count)
         return kwargs
-
-    async def _argument(self, param: ParamSpec, event: TriggerEvent) -> Any:
-        if param.is_out:
-            return Out()
-        if param.name == self.spec.trigger.name:
-            datum: Datum | None = event.data
-        else:
-            datum = await self._inputs[param.name].fetch(event)
-        return converters.decode(param.binding.type, datum, event.metadata, param.pytype)
 
     def _context(self, event: TriggerEvent, invocation_id: str, retry_count: int) -> Context:
         incoming = event.metadata.get("traceparent")
