@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import contextvars
-import functools
 import os
 import sys
 import threading
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from funchost.errors import ConfigError, InvocationTimeout
+from funchost.worker.threads import ThreadPool
 
 THREAD_COUNT_SETTING = "PYTHON_THREADPOOL_THREAD_COUNT"
 _WATCH_INTERVAL = 0.1  # seconds: how late past functionTimeout an invocation may be cancelled
@@ -39,7 +37,7 @@ class Runner:
         default = min(32, (os.cpu_count() or 1) + 4)
         self.max_threads = max_threads or default
         self.timeout = timeout
-        self._pool = ThreadPoolExecutor(self.max_threads, thread_name_prefix="funchost-sync")
+        self._pool = ThreadPool(self.max_threads, "funchost-sync")
         self._busy = 0
         self._lock = threading.Lock()
         self._deadlines: dict[asyncio.Task[Any], float] = {}
@@ -89,10 +87,7 @@ class Runner:
                     task.cancel()
 
     def _in_thread(self, fn: Callable[..., Any], kwargs: dict[str, Any]) -> asyncio.Future[Any]:
-        # The copied context carries the invocation id into the thread for log records.
-        ctx = contextvars.copy_context()
-        call = functools.partial(ctx.run, self._counted, fn, kwargs)
-        return asyncio.get_running_loop().run_in_executor(self._pool, call)
+        return self._pool.submit(self._counted, fn, kwargs)
 
     def _counted(self, fn: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
         with self._lock:
@@ -107,4 +102,4 @@ class Runner:
         """Stop the pool without waiting for threads that overran their timeout."""
         if self._watchdog is not None:
             self._watchdog.cancel()
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._pool.shutdown()
