@@ -189,19 +189,22 @@ class HttpServer:
         keep_alive = not message.should_close
         if self.keys is not None and not self._key_allowed(target, message.headers, message):
             answer = HttpAnswer(401, [])
-        elif type(payload) is EmptyStreamReader:  # most GETs: no body to read
-            answer = await self._answer(connection, target, message, b"", params)
         else:
+            body = b""
+            if type(payload) is not EmptyStreamReader:  # most GETs have no body to read
+                try:
+                    body = await _read_body(payload, MAX_BODY_BYTES)
+                except _BodyRefused as refused:
+                    await connection.send(message, refused.answer, keep_alive)
+                    return keep_alive  # the unread rest of the body closes the connection
+                except ConnectionError:  # the client left while sending it: nobody to answer
+                    return False
+            assert target.answer is not None  # _function_route picks only targets with one
+            connection.running = target.function_name  # what the shutdown drain waits for
             try:
-                body = await _read_body(payload, MAX_BODY_BYTES)
-            except _TooLarge as exc:
-                answer = _too_large(MAX_BODY_BYTES, exc.size)
-            except HttpProcessingError as exc:  # a malformed chunked body
-                answer = HttpAnswer(400, [_TEXT_PLAIN], exc.message.encode())
-            except ConnectionError:  # the client left while sending it: nobody to answer
-                return False
-            else:
-                answer = await self._answer(connection, target, message, body, params)
+                answer = await target.answer(message, body, params)
+            finally:
+                connection.running = None
         try:
             await connection.send(message, answer, keep_alive)
         except ValueError as exc:  # a status or header that cannot go on the wire
@@ -220,21 +223,6 @@ class HttpServer:
         relative = self._strip_prefix(path)
         found = None if relative is None else self._table.match(message.method, relative)
         return None if found is None or found[0].answer is None else found
-
-    @staticmethod
-    async def _answer(
-        connection: Connection,
-        target: _Target,
-        message: RawRequestMessage,
-        body: bytes,
-        params: dict[str, str],
-    ) -> HttpAnswer:
-        assert target.answer is not None  # _function_route picks only targets with one
-        connection.running = target.function_name  # what the shutdown drain waits for
-        try:
-            return await target.answer(message, body, params)
-        finally:
-            connection.running = None
 
     async def _serve_web(
         self, connection: Connection, message: RawRequestMessage, payload: StreamReader
@@ -414,21 +402,26 @@ def _web_handler(answer: AnswerHandler) -> HttpHandler:
     return handle
 
 
-class _TooLarge(Exception):
-    def __init__(self, size: int) -> None:
-        super().__init__(size)
-        self.size = size
+class _BodyRefused(Exception):
+    """The body cannot be taken; ``answer`` says why."""
+
+    def __init__(self, answer: HttpAnswer) -> None:
+        super().__init__(answer.status)
+        self.answer = answer
 
 
 async def _read_body(payload: StreamReader, limit: int) -> bytes:
-    """The whole body; _TooLarge once it passes ``limit`` bytes (the rest stays unread)."""
+    """The whole body; _BodyRefused past ``limit`` bytes (413) or when malformed (400)."""
     chunks: list[bytes] = []
     size = 0
-    while chunk := await payload.readany():
-        size += len(chunk)
-        if size > limit:
-            raise _TooLarge(size)
-        chunks.append(chunk)
+    try:
+        while chunk := await payload.readany():
+            size += len(chunk)
+            if size > limit:
+                raise _BodyRefused(_too_large(limit, size))  # the rest stays unread
+            chunks.append(chunk)
+    except HttpProcessingError as exc:  # e.g. a malformed chunked body
+        raise _BodyRefused(HttpAnswer(400, [_TEXT_PLAIN], exc.message.encode())) from None
     return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 

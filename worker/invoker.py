@@ -99,7 +99,9 @@ class Invoker:
             self._log_executing(event, invocation_id)
         started = time.perf_counter()
         try:
-            kwargs = await self._arguments(event, invocation_id, retry_count)
+            # Input bindings are fetched first; most functions have none and skip the await.
+            fetched = await self._fetch_inputs(event) if self._inputs else {}
+            kwargs = self._arguments(event, fetched, invocation_id, retry_count)
             value = await self._runner.call(self.spec.func, kwargs, self.spec.is_async)
             outputs = self._collect(kwargs, value)
             if self._writers:  # e.g. not HTTP: its trigger answers with the http output
@@ -115,18 +117,22 @@ class Invoker:
         finally:
             current_invocation.reset(token)
 
-    async def _arguments(
-        self, event: TriggerEvent, invocation_id: str, retry_count: int
+    async def _fetch_inputs(self, event: TriggerEvent) -> dict[str, Datum | None]:
+        return {name: await binding.fetch(event) for name, binding in self._inputs.items()}
+
+    def _arguments(
+        self,
+        event: TriggerEvent,
+        fetched: Mapping[str, Datum | None],
+        invocation_id: str,
+        retry_count: int,
     ) -> dict[str, Any]:
         kwargs: dict[str, Any] = {}
-        for param in self.spec.params:  # inline, not a coroutine per parameter
+        for param in self.spec.params:
             if param.is_out:
                 kwargs[param.name] = Out()
                 continue
-            if param.name == self._trigger_name:
-                datum: Datum | None = event.data
-            else:
-                datum = await self._inputs[param.name].fetch(event)
+            datum = event.data if param.name == self._trigger_name else fetched[param.name]
             kind = param.binding.type
             kwargs[param.name] = converters.decode(kind, datum, event.metadata, param.pytype)
         if self.spec.needs_context:
