@@ -5,7 +5,7 @@ per request here before any handler runs: a waiter future, a task, a ``StreamWri
 ``BaseRequest``, and ``Response.prepare`` building the head through a multidict. A
 function's answer needs none of that, so this protocol keeps aiohttp's C parser (the same
 message, URL and payload objects, the same limits and errors) and hands each parsed request
-to the server, which either writes a function's answer as bytes (``send``) or builds
+to the server, which either writes a function's answer as bytes (``write``) or builds
 aiohttp's request and response for everything else (admin API, webhooks, middlewares),
 using this object as their protocol.
 """
@@ -163,12 +163,14 @@ class Connection(BaseProtocol):
                 if len(self._pending) == _MAX_PENDING // 4:
                     self._resume_transport_reading()
                 if isinstance(message, BadRequest):
-                    await self.send_error(HTTPBadRequest.status_code, message.error.message)
+                    self.write_error(HTTPBadRequest.status_code, message.error.message)
                     self.close()
                     break
                 self._payload = payload
                 keep_alive = await self._serve(self, message, payload)
                 self._payload = None
+                if self._paused and self.transport is not None:
+                    await self._drain_helper()  # the client reads slower than we write
                 # A body nobody read is still on the wire ahead of the next request: close.
                 if not keep_alive or not payload.is_eof() or self._draining:
                     self.close()
@@ -182,8 +184,12 @@ class Connection(BaseProtocol):
     def _closed(self) -> bool:
         return self.transport is None or self.transport.is_closing()
 
-    async def send(self, message: RawRequestMessage, answer: HttpAnswer, keep_alive: bool) -> None:
-        """Write an answer to ``message``; nothing when the client has gone."""
+    def write(self, message: RawRequestMessage, answer: HttpAnswer, keep_alive: bool) -> None:
+        """Write an answer to ``message``; nothing when the client has gone.
+
+        Not a coroutine: the transport buffers what the socket does not take, and the
+        serving loop waits for it to drain before the next request (as aiohttp's writer does).
+        """
         transport = self.transport
         if transport is None or transport.is_closing():
             return
@@ -192,13 +198,11 @@ class Connection(BaseProtocol):
             transport.writelines((head, body))
         else:
             transport.write(head)
-        if self._paused:  # the client reads slower than we write: wait, as aiohttp does
-            await self._drain_helper()
 
-    async def send_error(self, status: int, text: str) -> None:
+    def write_error(self, status: int, text: str) -> None:
         """A plain-text error answer after which the connection closes."""
         answer = HttpAnswer(status, [("Content-Type", "text/plain; charset=utf-8")], text.encode())
-        await self.send(_ERROR_MESSAGE, answer, keep_alive=False)
+        self.write(_ERROR_MESSAGE, answer, keep_alive=False)
 
     def close(self) -> None:
         """Close after what is written has been sent."""

@@ -195,7 +195,7 @@ class HttpServer:
                 try:
                     body = await _read_body(payload, MAX_BODY_BYTES)
                 except _BodyRefused as refused:
-                    await connection.send(message, refused.answer, keep_alive)
+                    connection.write(message, refused.answer, keep_alive)
                     return keep_alive  # the unread rest of the body closes the connection
                 except ConnectionError:  # the client left while sending it: nobody to answer
                     return False
@@ -206,10 +206,10 @@ class HttpServer:
             finally:
                 connection.running = None
         try:
-            await connection.send(message, answer, keep_alive)
+            connection.write(message, answer, keep_alive)
         except ValueError as exc:  # a status or header that cannot go on the wire
             log.error("Functions.%s answered what HTTP cannot carry: %s", target.function_name, exc)
-            await connection.send(message, HttpAnswer(500, []), keep_alive)
+            connection.write(message, HttpAnswer(500, []), keep_alive)
         return keep_alive
 
     def _function_route(self, message: RawRequestMessage) -> tuple[_Target, dict[str, str]] | None:

@@ -20,7 +20,7 @@ REQUEST = b"GET /x HTTP/1.1\r\nHost: h\r\n\r\n"
 
 
 async def _hello(conn: Connection, message: RawRequestMessage, payload: StreamReader) -> bool:
-    await conn.send(message, HttpAnswer(200, [], b"hi"), keep_alive=True)
+    conn.write(message, HttpAnswer(200, [], b"hi"), keep_alive=True)
     return True
 
 
