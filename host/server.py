@@ -163,16 +163,21 @@ class HttpServer:
         self._server = None
 
     async def _drain(self, grace: float) -> None:
-        running = {c.task: c.running for c in self._connections if c.running and c.task}
-        if not running:
+        # Every request being answered, including one still waiting in the request queue
+        # (maxConcurrentRequests) or for its body: it was accepted, so it is answered.
+        busy = {c.task: c.running for c in self._connections if c.task is not None}
+        if not busy:
             return
-        log.info("Waiting up to %g s for %d request(s) in flight.", grace, len(running))
-        _, pending = await asyncio.wait(running, timeout=grace)
+        log.info("Waiting up to %g s for %d request(s) in flight.", grace, len(busy))
+        _, pending = await asyncio.wait(busy, timeout=grace)
         if not pending:
             return
-        names = ", ".join(sorted({f"Functions.{running[t]}" for t in pending}))
+        names = sorted({f"Functions.{busy[t]}" for t in pending if busy[t]})
         log.warning(
-            "Cancelling %d request(s) still running after %g s: %s", len(pending), grace, names
+            "Cancelling %d request(s) still running after %g s: %s",
+            len(pending),
+            grace,
+            ", ".join(names) or "none in a function yet",
         )
         for task in pending:
             task.cancel()

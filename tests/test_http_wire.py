@@ -160,6 +160,20 @@ def test_pipelined_requests_are_answered_in_order_behind_a_slow_one(wire_app: Ho
     assert (bodies, data) == ([b"first:", b"second:body", b"third:"], b"")
 
 
+def test_the_short_way_and_aiohttps_way_take_turns_on_one_connection(wire_app: Host) -> None:
+    with connect(wire_app) as sock:
+        sock.sendall(
+            request("GET", "/api/echo/first")
+            + request("GET", "/admin/host/status")  # the admin API: aiohttp's way
+            + request("POST", "/api/echo/last", "Connection: close", body=b"x")
+        )
+        first, rest = parse(read_all(sock))
+        status, rest = parse(rest)
+        last, rest = parse(rest)
+    assert (first.body, last.body, rest) == (b"first:", b"last:x", b"")
+    assert status.status_line == "HTTP/1.1 200 OK" and b'"state"' in status.body
+
+
 def test_http_1_0_closes_unless_asked_to_keep_alive(wire_app: Host) -> None:
     plain = exchange(wire_app, request("GET", "/api/echo/a", version="1.0"))
     assert (plain.status_line, plain.body) == ("HTTP/1.0 200 OK", b"a:")

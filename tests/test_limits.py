@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
 import socket
 import threading
 from collections.abc import Iterator
@@ -262,6 +263,26 @@ def test_max_concurrent_requests_queues_without_overlap() -> None:
     assert [r.status for r in replies] == [200, 200]
     first, second = sorted((r.json() for r in replies), key=lambda body: body["started"])
     assert second["started"] >= first["ended"], (first, second)
+
+
+def test_shutdown_answers_a_request_still_waiting_in_the_queue() -> None:
+    with serving("limits_queue") as host:
+        since = mark(host)
+        replies: list[object] = []
+
+        def fetch(index: int) -> None:
+            replies.append(get(host, f"/api/slow?s=1&name={index}"))
+
+        threads = [threading.Thread(target=fetch, args=(i,)) for i in range(2)]
+        for thread in threads:
+            thread.start()
+        lines_since(host, since, r"Executing 'Functions\.slow'")  # one runs, one waits
+        code = host.stop(signal.SIGTERM)
+        for thread in threads:
+            thread.join(REQUEST_TIMEOUT)
+    assert code == 0, host.output
+    assert sorted(getattr(r, "status", r) for r in replies) == [200, 200], replies
+    assert host.output.count("Executed 'Functions.slow' (Succeeded") == 2, host.output
 
 
 def test_admin_requests_skip_the_queue() -> None:
