@@ -1,8 +1,9 @@
-"""HTTP trigger and HTTP output: aiohttp request → Datum → worker → Datum → aiohttp response.
+"""HTTP trigger and HTTP output: parsed request → Datum → worker → Datum → HttpAnswer.
 
 The host's server owns the socket; this module registers each function's route on it and
-translates in both directions in the shape the Functions host sends to a Python worker
-(the ``http`` TypedData), so the library's own converters build ``func.HttpRequest``.
+translates in both directions: the request as aiohttp's parser gave it becomes the
+``func.HttpRequest`` the library's converter would build from the host's ``http`` TypedData,
+and the function's output becomes an ``HttpAnswer`` the server frames and writes.
 """
 
 from __future__ import annotations
