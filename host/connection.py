@@ -129,7 +129,11 @@ class Connection(BaseProtocol):
         if len(self._pending) >= _MAX_PENDING:
             self._pause_transport_reading()
         if self._task is None:
-            self._task = _start_task(self._loop, self._answer_pending())
+            task = _start_task(self._loop, self._answer_pending())
+            # An eager task (3.12+) may have answered everything already, its finally
+            # included: only one still running is this connection's task.
+            if not task.done():
+                self._task = task
 
     def eof_received(self) -> bool:
         """The client finished sending; a body cut short fails its reader."""

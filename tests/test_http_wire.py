@@ -174,6 +174,20 @@ def test_the_short_way_and_aiohttps_way_take_turns_on_one_connection(wire_app: H
     assert status.status_line == "HTTP/1.1 200 OK" and b'"state"' in status.body
 
 
+def test_keep_alive_answers_requests_sent_one_after_the_other(wire_app: Host) -> None:
+    with connect(wire_app) as sock:
+        bodies = []
+        for tag in ("one", "two", "three"):  # each sent after the last answer was read
+            sock.sendall(request("GET", f"/api/plain/{tag}"))
+            data = b""
+            while b"\r\n\r\n" not in data or not data.endswith(f"{tag}:".encode()):
+                chunk = sock.recv(65536)
+                assert chunk, f"closed before the answer to {tag}"
+                data += chunk
+            bodies.append(parse(data)[0].body)
+    assert bodies == [b"one:", b"two:", b"three:"]
+
+
 def test_http_1_0_closes_unless_asked_to_keep_alive(wire_app: Host) -> None:
     plain = exchange(wire_app, request("GET", "/api/echo/a", version="1.0"))
     assert (plain.status_line, plain.body) == ("HTTP/1.0 200 OK", b"a:")

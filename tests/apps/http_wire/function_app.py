@@ -26,3 +26,9 @@ def big(req: func.HttpRequest) -> func.HttpResponse:
     """``?mib=`` MiB of a repeating pattern."""
     size = int(req.params.get("mib", "1")) * 1024 * 1024
     return func.HttpResponse(bytes(range(256)) * (size // 256), mimetype="application/octet-stream")
+
+
+@app.route(route="plain/{tag}")
+async def plain(req: func.HttpRequest) -> func.HttpResponse:
+    """Never suspends: on Python 3.12+ the whole answer runs inside the eager task's start."""
+    return func.HttpResponse(req.route_params["tag"] + ":")
