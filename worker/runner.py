@@ -43,6 +43,7 @@ class Runner:
         self._deadlines: dict[asyncio.Task[Any], float] = {}
         self._timed_out: set[asyncio.Task[Any]] = set()
         self._watchdog: asyncio.Task[None] | None = None
+        self._running_loop: asyncio.AbstractEventLoop | None = None
 
     @property
     def busy_threads(self) -> int:
@@ -51,14 +52,15 @@ class Runner:
 
     async def call(self, fn: Callable[..., Any], kwargs: dict[str, Any], is_async: bool) -> Any:
         """Call the function; raise InvocationTimeout past the timeout."""
-        work = fn(**kwargs) if is_async else self._in_thread(fn, kwargs)
-        task = asyncio.current_task()
+        loop = self._loop()
+        work = fn(**kwargs) if is_async else self._pool.submit(loop, self._counted, fn, kwargs)
+        task = asyncio.current_task(loop)
         if self.timeout is None or task is None:
             return await work
         # One watchdog checks every deadline a few times a second, instead of a timer per
         # call: on the HTTP path a timer (asyncio.timeout) was a tenth of the host's work.
-        self._deadlines[task] = asyncio.get_running_loop().time() + self.timeout
-        self._ensure_watchdog()
+        self._deadlines[task] = loop.time() + self.timeout
+        self._ensure_watchdog(loop)
         try:
             return await work
         except asyncio.CancelledError:
@@ -71,9 +73,9 @@ class Runner:
         finally:
             self._deadlines.pop(task, None)
 
-    def _ensure_watchdog(self) -> None:
+    def _ensure_watchdog(self, loop: asyncio.AbstractEventLoop) -> None:
         if self._watchdog is None or self._watchdog.done():
-            self._watchdog = asyncio.get_running_loop().create_task(self._watch())
+            self._watchdog = loop.create_task(self._watch())
 
     async def _watch(self) -> None:
         """Cancel invocations past their deadline; ends when none is running."""
@@ -86,8 +88,13 @@ class Runner:
                     self._timed_out.add(task)
                     task.cancel()
 
-    def _in_thread(self, fn: Callable[..., Any], kwargs: dict[str, Any]) -> asyncio.Future[Any]:
-        return self._pool.submit(self._counted, fn, kwargs)
+    def _loop(self) -> asyncio.AbstractEventLoop:
+        # Looked up once per loop: on Python 3.11 asyncio.get_running_loop() (and
+        # current_task() without a loop) makes a getpid() syscall on every call.
+        loop = self._running_loop
+        if loop is None or loop.is_closed():
+            loop = self._running_loop = asyncio.get_running_loop()
+        return loop
 
     def _counted(self, fn: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
         with self._lock:

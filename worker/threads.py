@@ -44,9 +44,13 @@ class ThreadPool:
         self._wake_pending = False
         self._closed = False
 
-    def submit(self, fn: Callable[..., Any], *args: Any) -> asyncio.Future[Any]:
-        """Run ``fn(*args)`` in the caller's copied context; the future is the loop's."""
-        loop = asyncio.get_running_loop()
+    def submit(
+        self, loop: asyncio.AbstractEventLoop, fn: Callable[..., Any], *args: Any
+    ) -> asyncio.Future[Any]:
+        """Run ``fn(*args)`` in the caller's copied context; the future is ``loop``'s.
+
+        The caller passes its running loop (on Python 3.11 looking it up costs a syscall).
+        """
         future = loop.create_future()
         # The copied context carries the invocation id into the thread for log records.
         self._jobs.put((loop, future, contextvars.copy_context(), fn, args))

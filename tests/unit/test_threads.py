@@ -31,7 +31,8 @@ def test_no_more_than_max_threads_run_at_once() -> None:
         return index * 2
 
     async def main() -> list[int]:
-        return list(await asyncio.gather(*(pool.submit(job, i) for i in range(12))))
+        loop = asyncio.get_running_loop()
+        return list(await asyncio.gather(*(pool.submit(loop, job, i) for i in range(12))))
 
     try:
         results = asyncio.run(main())
@@ -52,9 +53,9 @@ def test_a_job_sees_the_submitters_context_and_its_exception_reaches_the_caller(
 
     async def main() -> tuple[str, bool]:
         who.set("invocation-1")
-        seen = await pool.submit(read)
+        seen = await pool.submit(asyncio.get_running_loop(), read)
         with pytest.raises(ValueError, match="from the thread"):
-            await pool.submit(fail)
+            await pool.submit(asyncio.get_running_loop(), fail)
         return seen
 
     try:
@@ -68,12 +69,12 @@ def test_a_result_for_a_cancelled_wait_is_dropped_and_the_pool_goes_on() -> None
     release = threading.Event()
 
     async def main() -> str:
-        slow = pool.submit(release.wait, 5)
+        slow = pool.submit(asyncio.get_running_loop(), release.wait, 5)
         waiter = asyncio.ensure_future(slow)
         await asyncio.sleep(0.05)
         waiter.cancel()  # as a functionTimeout cancels the invocation
         release.set()
-        return str(await pool.submit(lambda: "next"))
+        return str(await pool.submit(asyncio.get_running_loop(), lambda: "next"))
 
     try:
         assert asyncio.run(main()) == "next"
@@ -86,8 +87,8 @@ def test_shutdown_cancels_jobs_that_have_not_started() -> None:
     release = threading.Event()
 
     async def main() -> tuple[bool, bool]:
-        running = pool.submit(release.wait, 5)
-        queued = pool.submit(lambda: "never")
+        running = pool.submit(asyncio.get_running_loop(), release.wait, 5)
+        queued = pool.submit(asyncio.get_running_loop(), lambda: "never")
         await asyncio.sleep(0.05)
         pool.shutdown()
         release.set()
