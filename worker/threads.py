@@ -54,7 +54,11 @@ class ThreadPool:
         future = loop.create_future()
         # The copied context carries the invocation id into the thread for log records.
         self._jobs.put((loop, future, contextvars.copy_context(), fn, args))
-        if self._idle == 0 and len(self._threads) < self.max_threads:
+        with self._lock:
+            if self._idle:  # a thread that finished its last job takes this one
+                self._idle -= 1
+                return future
+        if len(self._threads) < self.max_threads:
             self._start_thread()
         return future
 
@@ -66,12 +70,11 @@ class ThreadPool:
         thread.start()
 
     def _work(self) -> None:
+        # Idle threads are counted when they finish a job and claimed by submit(), as
+        # ThreadPoolExecutor's idle semaphore does: counting them when they block in get()
+        # let a burst of jobs all see one idle thread and queue up behind it.
         while True:
-            with self._lock:
-                self._idle += 1
             job = self._jobs.get()
-            with self._lock:
-                self._idle -= 1
             if job is None:
                 return
             loop, future, ctx, fn, args = job
@@ -80,6 +83,8 @@ class ThreadPool:
             except BaseException as exc:  # handed to the awaiting invocation, as executors do
                 outcome = (future, None, exc)
             self._hand_back(loop, outcome)
+            with self._lock:
+                self._idle += 1
 
     def _hand_back(self, loop: asyncio.AbstractEventLoop, outcome: _Outcome) -> None:
         with self._lock:

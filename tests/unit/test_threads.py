@@ -42,6 +42,21 @@ def test_no_more_than_max_threads_run_at_once() -> None:
     assert peak == 3
 
 
+def test_a_burst_after_a_quiet_spell_gets_a_thread_per_job() -> None:
+    pool = ThreadPool(3, "test-pool")
+    barrier = threading.Barrier(3, timeout=5)  # passes only if all three run at once
+
+    async def main() -> list[int]:
+        loop = asyncio.get_running_loop()
+        await pool.submit(loop, lambda: 0)  # one thread exists and is idle now
+        return list(await asyncio.gather(*(pool.submit(loop, barrier.wait) for _ in range(3))))
+
+    try:
+        assert sorted(asyncio.run(main())) == [0, 1, 2]
+    finally:
+        pool.shutdown()
+
+
 def test_a_job_sees_the_submitters_context_and_its_exception_reaches_the_caller() -> None:
     pool = ThreadPool(2, "test-pool")
 
