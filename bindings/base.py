@@ -88,6 +88,9 @@ class HttpAnswer:
     body: bytes = b""
 
 
+# The header of a plain-text answer (a str return value, the host's own error answers).
+TEXT_PLAIN = ("Content-Type", "text/plain; charset=utf-8")
+
 # A function route: the request as aiohttp parsed it, its whole body and the route values.
 AnswerHandler = Callable[["RawRequestMessage", bytes, dict[str, str]], Awaitable[HttpAnswer]]
 

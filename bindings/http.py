@@ -21,6 +21,7 @@ from azure.functions.meta import Datum
 
 from funchost.bindings.base import (
     NATIVE,
+    TEXT_PLAIN,
     BindingContext,
     BindingProvider,
     BindingSpec,
@@ -148,13 +149,12 @@ def answer_from_datum(datum: Datum | None, *, head: bool = False) -> HttpAnswer:
     if datum.type == "http":
         return _from_http_value(datum.value, head)
     if datum.type == "string":
-        return HttpAnswer(200, [_TEXT_PLAIN], datum.value.encode())
+        return HttpAnswer(200, [TEXT_PLAIN], datum.value.encode())
     if datum.type == "bytes":
         return HttpAnswer(200, [_OCTET_STREAM], datum.value)
     raise BindingError(f"cannot turn a {datum.type!r} value into an HTTP response")
 
 
-_TEXT_PLAIN = ("Content-Type", "text/plain; charset=utf-8")
 _OCTET_STREAM = ("Content-Type", "application/octet-stream")
 # The server frames the body itself; a stale Content-Length from the function would cut the
 # body short or leave bytes that corrupt the next response on the connection.

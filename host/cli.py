@@ -273,7 +273,11 @@ def _start_azurite(host: Host, options: StartOptions) -> azurite.RunningAzurite 
 
 
 def _exit_past_stuck_threads(host: Host, code: int) -> None:
-    """Exit now if sync functions overran functionTimeout: the interpreter would join them."""
+    """Exit now if sync functions overran functionTimeout.
+
+    Their threads are daemons, so nothing joins them, but user code still running while the
+    interpreter finalizes can block on a lock or write to a closed stream; _exit skips that.
+    """
     stuck = host.runner.busy_threads
     if not stuck:
         return

@@ -32,12 +32,15 @@ from aiohttp.web_exceptions import HTTPBadRequest
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
-from funchost.bindings.base import HttpAnswer
+from funchost.bindings.base import TEXT_PLAIN, HttpAnswer
 
 log = logging.getLogger("funchost.server")
 
 # Kestrel closes a keep-alive connection idle for 130 s (KeepAliveTimeout).
 KEEPALIVE_TIMEOUT = 130.0
+# aiohttp's defaults: request line and each header up to 8,190 bytes, 128 headers.
+_MAX_LINE = 8190
+_MAX_HEADERS = 128
 _READ_LIMIT = 2**16  # payload buffer high-water mark (aiohttp's default read_bufsize)
 # Pipelined requests parsed but not yet answered; past this, reading pauses.
 _MAX_PENDING = 32
@@ -71,9 +74,9 @@ class Connection(BaseProtocol):
             self,
             loop,
             _READ_LIMIT,
-            max_line_size=8190,
-            max_field_size=8190,
-            max_headers=128,
+            max_line_size=_MAX_LINE,
+            max_field_size=_MAX_LINE,
+            max_headers=_MAX_HEADERS,
             # The Functions host hands a function the body as sent: a gzip body stays gzip.
             auto_decompress=False,
         )
@@ -88,8 +91,8 @@ class Connection(BaseProtocol):
         self.ssl_context: Any = None
         self.peername: Any = None
         self.sockname: Any = None
-        self.max_field_size = 8190
-        self.max_headers = 128
+        self.max_field_size = _MAX_LINE  # read by BaseRequest for multipart parts
+        self.max_headers = _MAX_HEADERS
 
     # --- asyncio.Protocol ---------------------------------------------------------------
 
@@ -202,7 +205,7 @@ class Connection(BaseProtocol):
 
     def write_error(self, status: int, text: str) -> None:
         """A plain-text error answer after which the connection closes."""
-        answer = HttpAnswer(status, [("Content-Type", "text/plain; charset=utf-8")], text.encode())
+        answer = HttpAnswer(status, [TEXT_PLAIN], text.encode())
         self.write(_ERROR_MESSAGE, answer, keep_alive=False)
 
     def close(self) -> None:

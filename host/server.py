@@ -24,9 +24,9 @@ from aiohttp.http import HttpVersion11, RawRequestMessage
 from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.http_writer import StreamWriter
 from aiohttp.streams import EmptyStreamReader, StreamReader
-from multidict import CIMultiDict, CIMultiDictProxy
+from multidict import CIMultiDict
 
-from funchost.bindings.base import AnswerHandler, HttpAnswer, HttpHandler
+from funchost.bindings.base import TEXT_PLAIN, AnswerHandler, HttpAnswer, HttpHandler
 from funchost.host import admin
 from funchost.host.connection import Connection
 from funchost.host.keys import ADMIN, ANONYMOUS, AUTH_LEVELS, SYSTEM, Keys
@@ -192,7 +192,7 @@ class HttpServer:
             return await self._serve_web(connection, message, payload)
         target, params = found
         keep_alive = not message.should_close
-        if self.keys is not None and not self._key_allowed(target, message.headers, message):
+        if self.keys is not None and not self._key_allowed(target, message):
             answer = HttpAnswer(401, [])
         else:
             body = b""
@@ -310,14 +310,12 @@ class HttpServer:
         return await admin.handle(request, lowered, self._backend)
 
     def _authorized(self, request: web.BaseRequest, target: _Target) -> bool:
-        return self._key_allowed(target, request.headers, request.message)
+        return self._key_allowed(target, request.message)
 
-    def _key_allowed(
-        self, target: _Target, headers: CIMultiDictProxy[str], message: RawRequestMessage
-    ) -> bool:
+    def _key_allowed(self, target: _Target, message: RawRequestMessage) -> bool:
         if self.keys is None or target.auth_level == ANONYMOUS:
             return True
-        key = headers.get("x-functions-key") or message.url.query.get("code")
+        key = message.headers.get("x-functions-key") or message.url.query.get("code")
         return self.keys.allows(target.auth_level, key, target.function_name, target.system_key)
 
     async def _run(
@@ -426,14 +424,11 @@ async def _read_body(payload: StreamReader, limit: int) -> bytes:
                 raise _BodyRefused(_too_large(limit, size))  # the rest stays unread
             chunks.append(chunk)
     except HttpProcessingError as exc:  # e.g. a malformed chunked body
-        raise _BodyRefused(HttpAnswer(400, [_TEXT_PLAIN], exc.message.encode())) from None
+        raise _BodyRefused(HttpAnswer(400, [TEXT_PLAIN], exc.message.encode())) from None
     return chunks[0] if len(chunks) == 1 else b"".join(chunks)
-
-
-_TEXT_PLAIN = ("Content-Type", "text/plain; charset=utf-8")
 
 
 def _too_large(limit: int, size: int) -> HttpAnswer:
     """The 413 aiohttp answers when a body passes client_max_size, in the same words."""
     text = f"Maximum request body size {limit} exceeded, actual body size {size}"
-    return HttpAnswer(413, [_TEXT_PLAIN], text.encode())
+    return HttpAnswer(413, [TEXT_PLAIN], text.encode())
