@@ -118,7 +118,7 @@ class HttpServer:
         auth_level: str = "admin",
     ) -> None:
         """An exact path outside routePrefix (e.g. /admin/warmup)."""
-        key = "/" + path.strip("/").lower()
+        key = _lowered(path)
         if key in self._system:
             other = self._system[key][1].function_name
             raise RouteError(function_name, f"path '{key}' is already served by '{other}'")
@@ -222,11 +222,10 @@ class HttpServer:
         if hdrs.EXPECT in message.headers or message.upgrade:
             return None  # the 100 and the upgrade refusal are aiohttp's to write
         path = kestrel_path(message.url.raw_path)
-        lowered = "/" + path.strip("/").lower()  # as _find() sees it
+        lowered = _lowered(path)  # what _find() decides on before function routes
         if lowered in self._system or lowered.startswith(("/admin/", "/runtime/webhooks/")):
             return None
-        relative = self._strip_prefix(path)
-        found = None if relative is None else self._table.match(message.method, relative)
+        found = self._function_match(message.method, path)
         return None if found is None or found[0].answer is None else found
 
     async def _serve_web(
@@ -275,7 +274,7 @@ class HttpServer:
         return await self._run(target, request, params)
 
     def _find(self, request: web.BaseRequest, path: str) -> tuple[_Target, dict[str, str]] | None:
-        lowered = "/" + path.strip("/").lower()
+        lowered = _lowered(path)
         system = self._system.get(lowered)
         if system is not None and (system[0] is None or request.method in system[0]):
             return system[1], {}
@@ -283,8 +282,12 @@ class HttpServer:
             return self._webhook(request, lowered.removeprefix("/runtime/webhooks/"))
         if lowered.startswith("/admin/"):
             return None
+        return self._function_match(request.method, path)
+
+    def _function_match(self, method: str, path: str) -> tuple[_Target, dict[str, str]] | None:
+        """The function route under routePrefix for this method and path, or None."""
         relative = self._strip_prefix(path)
-        return None if relative is None else self._table.match(request.method, relative)
+        return None if relative is None else self._table.match(method, relative)
 
     def _webhook(
         self, request: web.BaseRequest, extension: str
@@ -300,7 +303,7 @@ class HttpServer:
         return _Target(_no_function(name), name, SYSTEM, f"{extension}_extension"), {}
 
     async def _admin(self, request: web.BaseRequest, path: str) -> web.StreamResponse:
-        lowered = "/" + path.strip("/").lower()
+        lowered = _lowered(path)
         if not lowered.startswith("/admin/"):
             return web.Response(status=404)
         if lowered == "/admin/host/ping" and request.method in ("GET", "POST"):
@@ -339,6 +342,11 @@ class HttpServer:
         if lowered.startswith(self._prefix_lower + "/"):
             return trimmed[len(self._prefix) + 1 :]
         return None
+
+
+def _lowered(path: str) -> str:
+    """The path as system routes and the admin and webhook prefixes are matched."""
+    return "/" + path.strip("/").lower()
 
 
 def _chained(middleware: Middleware, inner: RequestHandler) -> RequestHandler:
