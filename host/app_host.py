@@ -16,7 +16,7 @@ from funchost.bindings.base import BindingContext
 from funchost.bindings.registry import get_provider
 from funchost.bindings.storage import close_clients, is_development
 from funchost.errors import AppLoadError, FunchostError, FunctionLoadError
-from funchost.host import cors, hostjson, http_limits, logs, settings
+from funchost.host import cors, hostjson, http_limits, logs, settings, startup
 from funchost.host.control import HostControl
 from funchost.host.keys import load_keys, secrets_dir
 from funchost.host.options import StartOptions
@@ -178,6 +178,7 @@ class Host:
             f"Host started in {elapsed} ms, listening on {self.options.base_url}\n"
         )
         self.options.out.flush()
+        startup.serving()  # the collector, off during the command's start-up, runs again
         # From here on, print() in user code becomes timestamped log lines.
         sys.stdout = logs.PrintCapture()
         try:

@@ -1,5 +1,5 @@
 """``python -m funchost`` runs the CLI."""
 
-from funchost.host.cli import main
+from funchost.host.startup import main
 
 raise SystemExit(main())
