@@ -54,6 +54,36 @@ class BadRequest(NamedTuple):
 
 Serve = Callable[["Connection", RawRequestMessage, StreamReader], Awaitable[bool]]
 Message = RawRequestMessage | BadRequest
+# Answers up to this size wait for the end of the loop's pass (WriteBatch); a bigger one is
+# handed to the transport at once, so its flow control can pause the connection.
+_BATCH_LIMIT = 2**16
+
+
+class WriteBatch:
+    """The connections with answers written during one pass of the event loop.
+
+    They are sent together when the pass ends instead of one send() per answer as each is
+    ready. On loopback, a send() does the receiving side's work too, and waking a client
+    that went back to sleep between two answers costs more than the answer: with 64
+    connections, an async hello took 31.4 µs of CPU per request answered at once and
+    23.2 µs batched, and the load generator half the CPU (bench/README.md). An answer
+    waits at most for the rest of the pass, whose requests arrived with it.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._waiting: list[Connection] = []
+
+    def add(self, connection: Connection) -> None:
+        """Send what ``connection`` holds when this pass of the loop ends."""
+        if not self._waiting:
+            self._loop.call_soon(self._send)
+        self._waiting.append(connection)
+
+    def _send(self) -> None:
+        waiting, self._waiting = self._waiting, []
+        for connection in waiting:
+            connection.flush()
 
 
 class Connection(BaseProtocol):
@@ -65,11 +95,18 @@ class Connection(BaseProtocol):
     """
 
     def __init__(
-        self, loop: asyncio.AbstractEventLoop, serve: Serve, registry: set[Connection]
+        self,
+        loop: asyncio.AbstractEventLoop,
+        serve: Serve,
+        registry: set[Connection],
+        batch: WriteBatch,
     ) -> None:
         super().__init__(loop)
         self._serve = serve
         self._registry = registry
+        self._batch = batch
+        self._unsent: list[bytes] = []  # answers written but not yet handed to the transport
+        self._unsent_size = 0
         self._request_parser: Any = HttpRequestParser(
             self,
             loop,
@@ -109,6 +146,7 @@ class Connection(BaseProtocol):
         super().connection_lost(exc)
         self._registry.discard(self)
         self._closing = True
+        self._unsent.clear()
         if self._idle_timer is not None:
             self._idle_timer.cancel()
         if self._payload is not None and not self._payload.is_eof():
@@ -137,6 +175,7 @@ class Connection(BaseProtocol):
 
     def eof_received(self) -> bool:
         """The client finished sending; a body cut short fails its reader."""
+        self.flush()  # the transport closes on return: what was answered goes out first
         try:
             self._request_parser.feed_eof()
         except HttpProcessingError as error:
@@ -191,17 +230,31 @@ class Connection(BaseProtocol):
     def write(self, message: RawRequestMessage, answer: HttpAnswer, keep_alive: bool) -> None:
         """Write an answer to ``message``; nothing when the client has gone.
 
-        Not a coroutine: the transport buffers what the socket does not take, and the
-        serving loop waits for it to drain before the next request (as aiohttp's writer does).
+        Not a coroutine: a small answer goes out with the loop's pass (``WriteBatch``), a
+        big one to the transport at once, which buffers what the socket does not take; the
+        serving loop waits for that to drain before the next request (as aiohttp's writer
+        does).
         """
-        transport = self.transport
-        if transport is None or transport.is_closing():
+        if self._closed():
             return
         head, body = encode(message, answer, keep_alive)
+        if not self._unsent:
+            self._batch.add(self)
+        self._unsent.append(head)
+        self._unsent_size += len(head)
         if body:
-            transport.writelines((head, body))
-        else:
-            transport.write(head)
+            self._unsent.append(body)
+            self._unsent_size += len(body)
+        if self._unsent_size > _BATCH_LIMIT:
+            self.flush()
+
+    def flush(self) -> None:
+        """Hand the answers written so far to the transport (before anything else writes)."""
+        if not self._unsent:
+            return
+        unsent, self._unsent, self._unsent_size = self._unsent, [], 0
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.writelines(unsent)
 
     def write_error(self, status: int, text: str) -> None:
         """A plain-text error answer after which the connection closes."""
@@ -211,6 +264,7 @@ class Connection(BaseProtocol):
     def close(self) -> None:
         """Close after what is written has been sent."""
         self._closing = True
+        self.flush()
         if self.transport is not None:
             self.transport.close()
 

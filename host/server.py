@@ -28,7 +28,7 @@ from multidict import CIMultiDict
 
 from funchost.bindings.base import TEXT_PLAIN, AnswerHandler, HttpAnswer, HttpHandler
 from funchost.host import admin
-from funchost.host.connection import Connection
+from funchost.host.connection import Connection, WriteBatch
 from funchost.host.keys import ADMIN, ANONYMOUS, AUTH_LEVELS, SYSTEM, Keys
 from funchost.host.routing import RouteError, RouteTable, compile_route
 
@@ -142,8 +142,12 @@ class HttpServer:
             handler = _chained(middleware, handler)
         self._handler = handler
         loop = asyncio.get_running_loop()
+        batch = WriteBatch(loop)
         self._server = await loop.create_server(
-            lambda: Connection(loop, self._serve, self._connections), host, port, backlog=128
+            lambda: Connection(loop, self._serve, self._connections, batch),
+            host,
+            port,
+            backlog=128,
         )
 
     async def stop(self, grace: float) -> None:
@@ -235,6 +239,7 @@ class HttpServer:
         loop = asyncio.get_running_loop()
         task = asyncio.current_task()
         assert task is not None
+        connection.flush()  # aiohttp writes to the transport: earlier answers go first
         writer = StreamWriter(connection, loop)
         request = web.BaseRequest(
             message,

@@ -32,7 +32,10 @@ async def _slow(conn: Connection, message: RawRequestMessage, payload: StreamRea
 async def _open(serve: connection_module.Serve) -> tuple[asyncio.AbstractServer, set[Connection]]:
     loop = asyncio.get_running_loop()
     registry: set[Connection] = set()
-    server = await loop.create_server(lambda: Connection(loop, serve, registry), "127.0.0.1", 0)
+    batch = connection_module.WriteBatch(loop)
+    server = await loop.create_server(
+        lambda: Connection(loop, serve, registry, batch), "127.0.0.1", 0
+    )
     return server, registry
 
 
