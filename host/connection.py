@@ -67,7 +67,8 @@ class WriteBatch:
     that went back to sleep between two answers costs more than the answer: with 64
     connections, an async hello took 31.4 µs of CPU per request answered at once and
     23.2 µs batched, and the load generator half the CPU (bench/README.md). An answer
-    waits at most for the rest of the pass, whose requests arrived with it.
+    waits for the rest of the pass, whose requests arrived with it; an ``async def`` that
+    blocks the loop in that pass holds it back too, as it holds back everything else.
     """
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
