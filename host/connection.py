@@ -147,7 +147,7 @@ class Connection(BaseProtocol):
         super().connection_lost(exc)
         self._registry.discard(self)
         self._closing = True
-        self._unsent.clear()
+        self.flush()  # the transport is gone: drops what was not sent
         if self._idle_timer is not None:
             self._idle_timer.cancel()
         if self._payload is not None and not self._payload.is_eof():
@@ -250,7 +250,10 @@ class Connection(BaseProtocol):
             self.flush()
 
     def flush(self) -> None:
-        """Hand the answers written so far to the transport (before anything else writes)."""
+        """Hand the answers written so far to the transport (before anything else writes).
+
+        Without an open transport (the client has gone) they are dropped.
+        """
         if not self._unsent:
             return
         unsent, self._unsent, self._unsent_size = self._unsent, [], 0
