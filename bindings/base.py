@@ -19,8 +19,6 @@ if TYPE_CHECKING:
     from aiohttp.http import RawRequestMessage
     from azure.functions.meta import Datum
 
-    from funchost.bindings.connections import Connection
-
 
 # A Datum whose value is already the Python object the function takes or gave: the HTTP
 # trigger builds func.HttpRequest itself and writes func.HttpResponse straight out, because
@@ -95,10 +93,25 @@ TEXT_PLAIN = ("Content-Type", "text/plain; charset=utf-8")
 AnswerHandler = Callable[["RawRequestMessage", bytes, dict[str, str]], Awaitable[HttpAnswer]]
 
 
-class TriggerListener(Protocol):
-    """Brings events in and dispatches them; the host owns its lifecycle."""
+@dataclass(frozen=True)
+class Description:
+    """How a listener presents its function: the start-up report's text, and a URL to call."""
 
-    def describe(self, base_url: str) -> str:
+    text: str
+    url: str | None = None  # admin's invoke_url_template: the function's own HTTP address
+
+
+class TriggerListener(Protocol):
+    """Brings events in and dispatches them; the host owns its lifecycle.
+
+    The host starts every listener once the HTTP server listens and stops them all at once,
+    with one deadline, on shutdown or drain. ``stop`` must stop intake, let invocations in
+    flight finish until the deadline, cancel what is still running then, and settle what it
+    took (delete, complete, checkpoint) under ``asyncio.shield``, so nothing it received is
+    lost: a message either settles or comes back.
+    """
+
+    def describe(self, base_url: str) -> Description:
         """What the start-up report prints after the function's name."""
         ...
 
@@ -109,9 +122,13 @@ class TriggerListener(Protocol):
         """
         ...
 
-    async def start(self) -> None: ...
+    async def start(self) -> None:
+        """Begin intake in the background; raise only when the listener cannot run at all."""
+        ...
 
-    async def stop(self) -> None: ...
+    async def stop(self, deadline: float) -> None:
+        """Stop intake; in-flight invocations get until ``deadline`` (the loop's clock)."""
+        ...
 
 
 class InputBinding(Protocol):
@@ -178,10 +195,22 @@ class BindingContext:
     logger: logging.Logger = field(default_factory=lambda: logging.getLogger("funchost.bindings"))
 
 
+@dataclass(frozen=True)
+class LocalService:
+    """A local emulator a binding's connection points at, which ``funchost start`` may start."""
+
+    kind: str  # "azurite" today; the AMQP and Cosmos DB peers later
+    setting: str  # the connection setting that names it, for the start-up line
+
+
 class BindingProvider:
     """Base for a binding type; override the roles the type supports."""
 
     type_name: str = ""
+    # Whether @app.retry and host.json "retry" apply to this trigger. The Functions host
+    # applies them to timer, Event Hubs, Cosmos DB and Kafka triggers; queue, blob and
+    # Service Bus triggers keep their own redelivery and poison rules.
+    honours_retry: bool = False
 
     def trigger(
         self, spec: BindingSpec, ctx: BindingContext, dispatch: Dispatch
@@ -197,14 +226,17 @@ class BindingProvider:
         """Create the writer of an output binding; None when the trigger consumes it."""
         raise BindingError(self._unsupported("an output binding"))
 
-    def needs_storage(self, spec: BindingSpec, ctx: BindingContext) -> Connection | None:
-        """The Azure Storage connection this binding will use, if any (None: no storage).
+    def local_services(self, spec: BindingSpec, ctx: BindingContext) -> list[LocalService]:
+        """The local emulators this binding will use (none by default).
 
         Called for every binding before the host starts, so ``funchost start`` can start
-        Azurite when a binding uses the development storage. Must not raise for a
-        configuration problem that ``trigger()``/``input()``/``output()`` report: return None.
+        them. Must not raise for a configuration problem that ``trigger()``/``input()``/
+        ``output()`` report: return no service.
         """
-        return None
+        return []
+
+    async def aclose(self) -> None:
+        """Close the SDK clients this type opened; called once, after every listener stopped."""
 
     def _unsupported(self, role: str) -> str:
         return f"binding type '{self.type_name}' cannot be used as {role}"

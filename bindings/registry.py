@@ -20,7 +20,7 @@ _ENTRIES = [
     ("timerTrigger", "funchost.bindings.timer:TIMER_TRIGGER"),
     ("queueTrigger", "funchost.bindings.queue:QUEUE_TRIGGER"),
     ("queue", "funchost.bindings.queue:QUEUE_OUTPUT"),
-    ("blobTrigger", "funchost.bindings.blob_trigger:BLOB_TRIGGER"),
+    ("blobTrigger", "funchost.bindings.blob:BLOB_TRIGGER"),
     ("blob", "funchost.bindings.blob:BLOB"),
 ]
 # Keyed lower-cased: types are compared case-insensitively, as the Functions host does.
@@ -45,6 +45,11 @@ def register(type_name: str, target: str) -> None:
     """Register (or replace) the provider of a binding type as a ``module:attr`` string."""
     _PROVIDERS[type_name.lower()] = (type_name, target)
     _loaded.pop(type_name.lower(), None)
+
+
+def loaded_providers() -> list[BindingProvider]:
+    """The providers this process has loaded, in load order (the host closes them at the end)."""
+    return list(_loaded.values())
 
 
 def known_types() -> list[str]:

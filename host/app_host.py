@@ -13,14 +13,15 @@ from pathlib import Path
 from typing import Any
 
 from funchost.bindings.base import BindingContext
-from funchost.bindings.registry import get_provider
-from funchost.bindings.storage import close_clients, is_development
-from funchost.errors import AppLoadError, FunchostError, FunctionLoadError
-from funchost.host import cors, hostjson, http_limits, logs, settings, startup
+from funchost.bindings.registry import get_provider, loaded_providers
+from funchost.errors import AppLoadError, FunctionLoadError
+from funchost.host import hostjson, listeners, logs, settings, startup
 from funchost.host.control import HostControl
-from funchost.host.keys import load_keys, secrets_dir
+from funchost.host.http import cors
+from funchost.host.http import limits as http_limits
+from funchost.host.http.keys import load_keys, secrets_dir
+from funchost.host.http.server import HttpServer
 from funchost.host.options import StartOptions
-from funchost.host.server import HttpServer
 from funchost.worker.frameworks import AsgiLifespan, asgi_lifespan
 from funchost.worker.indexer import FunctionSpec, index_app
 from funchost.worker.loader import LoadedApp, load_app, script_file_name
@@ -140,15 +141,14 @@ class Host:
             host_json=self.config.host.raw,
         )
 
-    def development_storage(self) -> list[str]:
-        """The settings of storage connections that mean Azurite on its default ports."""
+    def local_services(self, kind: str) -> list[str]:
+        """The settings of the connections that point at a local emulator of this kind."""
         found: set[str] = set()
         for function in self.state.functions:
             ctx = self._binding_context(function.spec)
             for binding in function.spec.bindings:
-                connection = get_provider(binding.type).needs_storage(binding, ctx)
-                if connection is not None and is_development(connection):
-                    found.add(connection.setting)
+                services = get_provider(binding.type).local_services(binding, ctx)
+                found.update(s.setting for s in services if s.kind == kind)
         return sorted(found)
 
     def enforce_auth(self) -> Path | None:
@@ -168,8 +168,7 @@ class Host:
         await self._start_lifespan()  # frameworks: before the socket listens
         try:
             await self.server.start(self.options.address, self.options.port)
-            for function in self.state.functions:
-                await function.listener.start()
+            await listeners.start_all(self.state.functions)
         except BaseException:
             await self._stop_lifespan()  # frameworks: what started is shut down
             raise
@@ -223,15 +222,24 @@ class Host:
         self._stopping.set()
 
     async def shutdown(self) -> None:
-        """Stop intake, let in-flight work finish (bounded), then close everything."""
+        """Stop intake, let in-flight work finish by one deadline, then close everything."""
         log.info("Stopping host...")
-        for function in reversed(self.state.functions):
-            try:
-                await function.listener.stop()
-            except FunchostError as exc:
-                log.error("stopping the trigger of '%s' failed: %s", function.spec.name, exc)
-        await self.server.stop(self.options.shutdown_timeout)
+        timeout = self.options.shutdown_timeout
+        # One budget for all: triggers and HTTP requests drain side by side, not one by one.
+        await asyncio.gather(
+            listeners.stop_all(self.state.functions, listeners.deadline_after(timeout)),
+            self.server.stop(timeout),
+        )
         await self._stop_lifespan()  # frameworks: after the last request
         self.runner.shutdown()
-        await close_clients()  # last: listeners and invocations no longer use them
+        await _close_providers()  # last: listeners and invocations no longer use them
         log.info("Host stopped.")
+
+
+async def _close_providers() -> None:
+    """Close every loaded binding type's SDK clients; one failing does not stop the rest."""
+    for provider in reversed(loaded_providers()):
+        try:
+            await provider.aclose()
+        except Exception as exc:
+            log.warning("Closing the clients of '%s' failed: %s", provider.type_name, exc)

@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from funchost.bindings.storage import DEV_HOST, DEV_PORTS
+from funchost.bindings.shared.storage import DEV_HOST, DEV_PORTS
 from funchost.errors import FunchostError
 
 INSTALL = "npm install -g azurite@3.35.0"

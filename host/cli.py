@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from funchost import __version__
+from funchost.bindings.shared.storage import AZURITE
 from funchost.errors import AppLoadError, ConfigError, FunchostError
 from funchost.host import azurite, logs
 from funchost.host.app_host import Config, Host, load_config
@@ -265,7 +266,7 @@ def _start_azurite(host: Host, options: StartOptions) -> azurite.RunningAzurite 
     """Azurite for the development storage, when nothing listens on its ports."""
     if not options.azurite:
         return None
-    settings = host.development_storage()
+    settings = host.local_services(AZURITE)
     emulator = azurite.autostart(options.script_root, settings)
     if emulator is not None:
         print(emulator.describe(settings), flush=True)

@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from funchost.host.listeners import stop_all
 from funchost.worker.invoker import InvocationFailed
 from funchost.worker.wiring import LoadedFunction
 
@@ -62,6 +64,7 @@ class HostControl:
 
     def _loaded_info(self, function: LoadedFunction) -> dict[str, Any]:
         spec = function.spec
+        description = function.listener.describe(self._base_url())
         bindings = [
             {"name": b.name, "type": b.type, "direction": b.direction, **b.properties}
             for b in spec.bindings
@@ -72,10 +75,10 @@ class HostControl:
             "isDisabled": False,
             "config": {"bindings": bindings, "scriptFile": spec.where.rsplit(":", 1)[0]},
             "trigger": spec.trigger.type,
-            "description": function.listener.describe(self._base_url()),
+            "description": description.text,
         }
-        if spec.trigger.type.lower() == "httptrigger":
-            info["invoke_url_template"] = function.listener.describe(self._base_url()).split()[-1]
+        if description.url is not None:
+            info["invoke_url_template"] = description.url
         return info
 
     def invoke(self, name: str, payload: str) -> str:
@@ -106,10 +109,10 @@ class HostControl:
 
     async def _run_drain(self) -> None:
         log.info("Drain mode: stopping trigger listeners.")
-        for function in self._state.functions:
-            await function.listener.stop()
-        while any(f.invoker.in_flight for f in self._state.functions if not _is_http(f)):
-            await asyncio.sleep(0.05)
+        # Each listener returns once its own invocations are done; no deadline, as the host's.
+        await stop_all(self._state.functions, math.inf)
+        invoked = [task for task in self._tasks if task is not asyncio.current_task()]
+        await asyncio.gather(*invoked, return_exceptions=True)  # started by the admin API
         self._drain = "Completed"
         log.info("Drain mode: completed, no invocations in flight.")
 
@@ -124,7 +127,3 @@ async def _invoke(function: LoadedFunction, event: Any) -> None:
 
 def _same(a: str, b: str) -> bool:
     return a.lower() == b.lower()
-
-
-def _is_http(function: LoadedFunction) -> bool:
-    return function.spec.trigger.type.lower() == "httptrigger"

@@ -39,7 +39,7 @@ def _functions(state: LoadState, base_url: str) -> str:
         return f"No functions loaded ({_no_functions_reason(state)}).\n"
     lines = ["Functions:", ""]
     for function in state.functions:
-        lines.append(f"\t{function.spec.name}: {function.listener.describe(base_url)}")
+        lines.append(f"\t{function.spec.name}: {function.listener.describe(base_url).text}")
         lines.append("")
     return "\n".join(lines)
 

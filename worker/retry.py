@@ -1,7 +1,6 @@
 """Retry policies (``@app.retry`` and host.json ``retry``), applied as the Functions host does.
 
-The host applies them to timer, Event Hubs, Cosmos DB and Kafka triggers only; queue, blob
-and Service Bus triggers keep their own redelivery and poison rules.
+Whether a trigger honours them is its provider's ``honours_retry`` (bindings/base.py).
 """
 
 from __future__ import annotations
@@ -19,7 +18,6 @@ from funchost.timespan import parse_timespan
 T = TypeVar("T")
 log = logging.getLogger("funchost.function")
 
-RETRY_TRIGGERS = frozenset({"timertrigger", "eventhubtrigger", "cosmosdbtrigger", "kafkatrigger"})
 _STRATEGIES = {
     "fixed_delay": "fixed_delay",
     "fixeddelay": "fixed_delay",

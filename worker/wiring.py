@@ -14,17 +14,17 @@ from funchost.bindings.base import (
     OutputBinding,
     TriggerListener,
 )
-from funchost.bindings.connections import (
+from funchost.bindings.registry import get_provider
+from funchost.bindings.shared.connections import (
     ConnectionNotFound,
     SettingNotFound,
     resolve_connection,
     resolve_setting_refs,
 )
-from funchost.bindings.registry import get_provider
 from funchost.errors import ConfigError, FunchostError, FunctionLoadError
 from funchost.worker.indexer import FunctionSpec, join_problems
 from funchost.worker.invoker import Invoker
-from funchost.worker.retry import RETRY_TRIGGERS, RetryPolicy, parse_policy
+from funchost.worker.retry import RetryPolicy, parse_policy
 from funchost.worker.runner import Runner
 
 ContextFactory = Callable[[FunctionSpec], BindingContext]
@@ -78,7 +78,7 @@ def _retry(
     raw = own or default
     if not raw:
         return None
-    if spec.trigger.type.lower() not in RETRY_TRIGGERS:
+    if not get_provider(spec.trigger.type).honours_retry:
         if own:
             warnings.append(
                 f"{spec.where}: function '{spec.name}': its retry policy is not applied: "

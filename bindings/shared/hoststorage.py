@@ -1,0 +1,70 @@
+"""Where the host keeps its own state: ``AzureWebJobsStorage``, else a local state folder.
+
+With ``AzureWebJobsStorage`` set to a connection string, state goes where the Functions host
+puts it (the ``azure-webjobs-hosts`` container), so funchost and the real host share it. When
+the setting is unset or empty, funchost keeps the same documents in files under
+``<app>/.funchost/state`` (or ``FUNCHOST_STATE_DIR``). ``UseDevelopmentStorage=true`` means
+Azurite on its default ports, as in the host: nothing falls back to files silently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from funchost.bindings.shared.connections import Connection, ConnectionNotFound, resolve_connection
+from funchost.bindings.shared.storage import STORAGE_SETTING, blob_service_client
+from funchost.errors import BindingError
+
+if TYPE_CHECKING:
+    from azure.storage.blob.aio import ContainerClient
+
+HOSTS_CONTAINER = "azure-webjobs-hosts"
+STATE_DIR_SETTING = "FUNCHOST_STATE_DIR"
+
+
+@dataclass(frozen=True)
+class HostStorage:
+    """The storage the host's own state goes to."""
+
+    connection: Connection | None  # None: files under state_dir
+    state_dir: Path
+
+    @property
+    def connection_string(self) -> str | None:
+        """The connection string, None for files."""
+        return None if self.connection is None else self.connection.connection_string
+
+    @property
+    def description(self) -> str:
+        """For log lines: which of the two, and where."""
+        if self.connection_string is None:
+            return f"files under {self.state_dir}"
+        return f"{STORAGE_SETTING} (container {HOSTS_CONTAINER})"
+
+    def container(self) -> ContainerClient:
+        """A client of the host's container, on the process's shared blob service client."""
+        assert self.connection is not None
+        # Closing it is harmless: the transport belongs to the service client (close_clients).
+        return blob_service_client(self.connection).get_container_client(HOSTS_CONTAINER)
+
+
+def host_storage(settings: Mapping[str, str], script_root: Path) -> HostStorage:
+    """Resolve ``AzureWebJobsStorage`` (unset or empty: local files)."""
+    # A relative FUNCHOST_STATE_DIR is under the app, like the default.
+    state_dir = script_root / (settings.get(STATE_DIR_SETTING) or Path(".funchost", "state"))
+    try:
+        connection = resolve_connection(STORAGE_SETTING, settings)
+    except ConnectionNotFound:
+        return HostStorage(None, state_dir)
+    if connection.connection_string is None:
+        keys = ", ".join(f"{connection.setting}__{k}" for k in sorted(connection.identity))
+        raise BindingError(
+            f"{STORAGE_SETTING} is configured for an identity ({keys}), which funchost cannot "
+            "use for the host's own state yet; expected a connection string in "
+            f"{STORAGE_SETTING}, or no {STORAGE_SETTING} at all to keep the state in files "
+            f"under {state_dir}"
+        )
+    return HostStorage(connection, state_dir)

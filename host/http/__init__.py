@@ -1,0 +1,1 @@
+"""funchost.host.http."""
