@@ -240,3 +240,20 @@ class BindingProvider:
 
     def _unsupported(self, role: str) -> str:
         return f"binding type '{self.type_name}' cannot be used as {role}"
+
+
+ListenerFactory = Callable[[BindingSpec, BindingContext, Dispatch], TriggerListener]
+
+
+class TriggerProvider(BindingProvider):
+    """A trigger type that is only its listener, built from the binding and the dispatch."""
+
+    def __init__(self, type_name: str, listener: ListenerFactory) -> None:
+        self.type_name = type_name
+        self._listener = listener
+
+    def trigger(
+        self, spec: BindingSpec, ctx: BindingContext, dispatch: Dispatch
+    ) -> TriggerListener:
+        """Build the listener now, so a bad binding disables its function at load."""
+        return self._listener(spec, ctx, dispatch)

@@ -44,6 +44,13 @@ def _env_flag(name: str) -> bool:
     raise ConfigError("environment", name, raw, "one of 1, true, yes, on, 0, false, no, off")
 
 
+def _flag(parser: argparse.ArgumentParser, option: str, env: str, text: str) -> None:
+    """An on/off option whose default comes from its environment variable."""
+    parser.add_argument(
+        option, action="store_true", default=_env_flag(env), help=f"{text} [env: {env}]"
+    )
+
+
 def _env_number(name: str, kind: type[int] | type[float]) -> int | float | None:
     raw = os.environ.get(name, "").strip()
     if not raw:
@@ -68,11 +75,11 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
         default=os.environ.get("FUNCHOST_FUNCTIONS", "").replace(",", " ").split(),
         help="load only these functions [env: FUNCHOST_FUNCTIONS, comma or space separated]",
     )
-    parser.add_argument(
+    _flag(
+        parser,
         "--verbose",
-        action="store_true",
-        default=_env_flag("FUNCHOST_VERBOSE"),
-        help="log levels, categories, invocation ids and library logs [env: FUNCHOST_VERBOSE]",
+        "FUNCHOST_VERBOSE",
+        "log levels, categories, invocation ids and library logs",
     )
 
 
@@ -95,46 +102,41 @@ def _add_start_options(parser: argparse.ArgumentParser) -> None:
         help="comma-separated allowed origins (default: local.settings.json Host.CORS) "
         "[env: FUNCHOST_CORS]",
     )
-    parser.add_argument(
+    _flag(
+        parser,
         "--cors-credentials",
-        action="store_true",
-        default=_env_flag("FUNCHOST_CORS_CREDENTIALS"),
-        help="allow credentialed CORS requests [env: FUNCHOST_CORS_CREDENTIALS]",
+        "FUNCHOST_CORS_CREDENTIALS",
+        "allow credentialed CORS requests",
     )
-    parser.add_argument(
+    _flag(
+        parser,
         "--enable-auth",
-        action="store_true",
-        default=_env_flag("FUNCHOST_ENABLE_AUTH"),
-        help="check function keys even on loopback (always checked on other addresses) "
-        "[env: FUNCHOST_ENABLE_AUTH]",
+        "FUNCHOST_ENABLE_AUTH",
+        "check function keys even on loopback (always checked on other addresses)",
     )
-    parser.add_argument(
-        "--json-logs",
-        action="store_true",
-        default=_env_flag("FUNCHOST_JSON_LOGS"),
-        help="one JSON object per log line [env: FUNCHOST_JSON_LOGS]",
-    )
+    _flag(parser, "--json-logs", "FUNCHOST_JSON_LOGS", "one JSON object per log line")
     parser.add_argument(
         "--shutdown-timeout",
         type=float,
         metavar="SECONDS",
         default=_env_number("FUNCHOST_SHUTDOWN_TIMEOUT", float),
-        help="on SIGTERM/Ctrl+C, how long requests in flight may finish before they are "
-        f"cancelled (default: {DEFAULT_SHUTDOWN_TIMEOUT:g}) [env: FUNCHOST_SHUTDOWN_TIMEOUT]",
+        help="on SIGTERM/Ctrl+C, how long requests and trigger invocations in flight may "
+        f"finish before they are cancelled (default: {DEFAULT_SHUTDOWN_TIMEOUT:g}) "
+        "[env: FUNCHOST_SHUTDOWN_TIMEOUT]",
     )
-    parser.add_argument(
+    _flag(
+        parser,
         "--no-azurite",
-        action="store_true",
-        default=_env_flag("FUNCHOST_NO_AZURITE"),
-        help="do not start Azurite when the app's storage is UseDevelopmentStorage=true and "
-        "nothing listens on 127.0.0.1:10000-10002 [env: FUNCHOST_NO_AZURITE]",
+        "FUNCHOST_NO_AZURITE",
+        "do not start Azurite when the app's storage is UseDevelopmentStorage=true and "
+        "nothing listens on 127.0.0.1:10000-10002",
     )
-    parser.add_argument(
+    _flag(
+        parser,
         "--strict",
-        action="store_true",
-        default=_env_flag("FUNCHOST_STRICT"),
-        help=f"exit with code {EXIT_NOT_STARTED} when the app cannot be loaded instead of "
-        "serving no functions [env: FUNCHOST_STRICT]",
+        "FUNCHOST_STRICT",
+        f"exit with code {EXIT_NOT_STARTED} when the app cannot be loaded instead of "
+        "serving no functions",
     )
 
 

@@ -20,11 +20,11 @@ from azure.functions.meta import Datum
 
 from funchost.bindings.base import (
     BindingContext,
-    BindingProvider,
     BindingSpec,
     Description,
     Dispatch,
     TriggerEvent,
+    TriggerProvider,
 )
 from funchost.errors import BindingError
 
@@ -168,16 +168,5 @@ def _text(status: int, text: str) -> web.Response:
     return web.Response(status=status, text=text, content_type="text/plain", charset="utf-8")
 
 
-class EventGridTriggerProvider(BindingProvider):
-    """``eventGridTrigger``: a webhook on the host's server."""
-
-    type_name = "eventGridTrigger"
-
-    def trigger(
-        self, spec: BindingSpec, ctx: BindingContext, dispatch: Dispatch
-    ) -> EventGridTriggerListener:
-        """Register the function's webhook; the host's server does the listening."""
-        return EventGridTriggerListener(spec, ctx, dispatch)
-
-
-EVENT_GRID_TRIGGER = EventGridTriggerProvider()
+# A webhook on the host's server: the listener registers it, the server does the listening.
+EVENT_GRID_TRIGGER = TriggerProvider("eventGridTrigger", EventGridTriggerListener)

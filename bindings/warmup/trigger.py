@@ -14,11 +14,11 @@ from azure.functions.meta import Datum
 
 from funchost.bindings.base import (
     BindingContext,
-    BindingProvider,
     BindingSpec,
     Description,
     Dispatch,
     TriggerEvent,
+    TriggerProvider,
 )
 
 log = logging.getLogger("funchost.warmup")
@@ -78,16 +78,5 @@ def warmup_event() -> TriggerEvent:
     return TriggerEvent(data=Datum("{}", "json"))
 
 
-class WarmupTriggerProvider(BindingProvider):
-    """``warmupTrigger``: no listener, the host calls it."""
-
-    type_name = "warmupTrigger"
-
-    def trigger(
-        self, spec: BindingSpec, ctx: BindingContext, dispatch: Dispatch
-    ) -> WarmupTriggerListener:
-        """Register ``/admin/warmup``; the host starts the listener, which runs it once."""
-        return WarmupTriggerListener(spec, ctx, dispatch)
-
-
-WARMUP_TRIGGER = WarmupTriggerProvider()
+# The listener registers /admin/warmup; the host starts it, which runs the function once.
+WARMUP_TRIGGER = TriggerProvider("warmupTrigger", WarmupTriggerListener)
