@@ -29,6 +29,7 @@ from funchost.bindings.base import (
 )
 from funchost.bindings.shared.connections import Connection
 from funchost.bindings.shared.drain import finish_by
+from funchost.bindings.shared.failures import first_line, unreachable
 from funchost.bindings.shared.hoststorage import host_storage
 from funchost.bindings.shared.localtime import round_trip, schedule_date, zone_name
 from funchost.bindings.shared.singleton import BlobListenerLock, FileListenerLock, ListenerLock
@@ -332,10 +333,10 @@ class TimerTriggerListener:
         log.log(level, message, *args, extra={"category": SINGLETON})
 
     def _log_storage_error(self, what: str, exc: BaseException | None) -> None:
-        text = str(exc).splitlines()[0] if exc is not None and str(exc) else type(exc).__name__
+        text = first_line(exc) if exc is not None else "unknown error"
         storage = self.config.storage
         hint = ""
-        if storage.connection_string is not None and type(exc).__name__ == "ServiceRequestError":
+        if storage.connection_string is not None and unreachable(exc):
             # Nothing answered: the usual cause is a local emulator that is not running.
             hint = (
                 " Is the storage running? (UseDevelopmentStorage=true is Azurite on "
