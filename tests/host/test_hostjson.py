@@ -18,8 +18,8 @@ from funchost.host.hostjson import (
     HttpConfig,
     LoggingConfig,
     load_host_config,
-    parse_timespan,
 )
+from funchost.timespan import parse_timespan
 
 REPO = Path(__file__).resolve().parents[2]
 LEVELS_EXPECTED = "one of Trace, Debug, Information, Warning, Error, Critical, None"
