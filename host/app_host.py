@@ -135,10 +135,9 @@ class Host:
             function_name=spec.name,
             script_root=self.options.script_root,
             settings=self.config.settings,
-            extensions=self.config.host.extensions,
+            host_json=self.config.host.section,
             function_bindings=spec.bindings,
             http=self.server,
-            host_json=self.config.host.raw,
         )
 
     def local_services(self, kind: str) -> list[str]:

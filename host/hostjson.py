@@ -93,11 +93,6 @@ class HostConfig:
     section: Section
 
     @property
-    def extensions(self) -> Mapping[str, Any]:
-        """host.json's extensions, as written (read-only)."""
-        return self.section.section("extensions").node
-
-    @property
     def raw(self) -> Mapping[str, Any]:
         """The whole document after overrides, as written (read-only)."""
         return self.section.node

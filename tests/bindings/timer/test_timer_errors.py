@@ -97,7 +97,7 @@ def test_bad_singleton_settings_in_host_json_name_the_key(tmp_path: Path) -> Non
     )
     result = run_funchost(["check"], app, ENV)
     assert disabled(result.stdout) == [
-        f"function_app.py:6: function 'tick': {BINDING}: host.json: "
+        f"function_app.py:6: function 'tick': {BINDING}: {app / 'host.json'}: "
         "'singleton.listenerLockPeriod' is '00:00:05'; expected a TimeSpan from \"00:00:15\" "
         'to "00:01:00" (the limits of a blob lease)'
     ]
