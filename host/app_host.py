@@ -10,7 +10,6 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from funchost.bindings.base import BindingContext
 from funchost.bindings.registry import get_provider, loaded_providers
@@ -120,15 +119,11 @@ class Host:
 
     def _wire(self, spec: FunctionSpec) -> None:
         try:
-            loaded = wire(spec, self.runner, self._binding_context, self._default_retry())
+            loaded = wire(spec, self.runner, self._binding_context)
             self.state.functions.append(loaded)
             self.state.warnings.extend(loaded.warnings)
         except FunctionLoadError as exc:
             self.state.function_errors.append(exc)
-
-    def _default_retry(self) -> Mapping[str, Any] | None:
-        raw = self.config.host.raw.get("retry")
-        return raw if isinstance(raw, Mapping) else None
 
     def _binding_context(self, spec: FunctionSpec) -> BindingContext:
         return BindingContext(

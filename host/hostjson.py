@@ -92,11 +92,6 @@ class HostConfig:
     # The whole document after overrides: bindings and the worker read their own sections.
     section: Section
 
-    @property
-    def raw(self) -> Mapping[str, Any]:
-        """The whole document after overrides, as written (read-only)."""
-        return self.section.node
-
 
 def load_host_config(script_root: Path, environ: Mapping[str, str]) -> HostConfig:
     """Read script_root/host.json, apply AzureFunctionsJobHost__ overrides, validate."""
