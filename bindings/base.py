@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from funchost.config_section import Section
 from funchost.errors import BindingError
 
 if TYPE_CHECKING:
@@ -187,11 +188,10 @@ class BindingContext:
     function_name: str
     script_root: Path
     settings: Mapping[str, str]
-    extensions: Mapping[str, Any]
+    # host.json after its overrides; each binding reads its own section (extensions.queues...).
+    host_json: Section
     function_bindings: tuple[BindingSpec, ...] = ()
     http: HttpRouter | None = None
-    # The whole host.json (after overrides), for host-level sections such as "singleton".
-    host_json: Mapping[str, Any] = field(default_factory=dict)
     logger: logging.Logger = field(default_factory=lambda: logging.getLogger("funchost.bindings"))
 
 

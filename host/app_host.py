@@ -10,7 +10,6 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from funchost.bindings.base import BindingContext
 from funchost.bindings.registry import get_provider, loaded_providers
@@ -120,25 +119,20 @@ class Host:
 
     def _wire(self, spec: FunctionSpec) -> None:
         try:
-            loaded = wire(spec, self.runner, self._binding_context, self._default_retry())
+            loaded = wire(spec, self.runner, self._binding_context)
             self.state.functions.append(loaded)
             self.state.warnings.extend(loaded.warnings)
         except FunctionLoadError as exc:
             self.state.function_errors.append(exc)
-
-    def _default_retry(self) -> Mapping[str, Any] | None:
-        raw = self.config.host.raw.get("retry")
-        return raw if isinstance(raw, Mapping) else None
 
     def _binding_context(self, spec: FunctionSpec) -> BindingContext:
         return BindingContext(
             function_name=spec.name,
             script_root=self.options.script_root,
             settings=self.config.settings,
-            extensions=self.config.host.extensions,
+            host_json=self.config.host.section,
             function_bindings=spec.bindings,
             http=self.server,
-            host_json=self.config.host.raw,
         )
 
     def local_services(self, kind: str) -> list[str]:

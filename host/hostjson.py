@@ -11,8 +11,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from funchost.config_section import MISSING, REQUIRED, Section, find_key
 from funchost.errors import ConfigError
-from funchost.timespan import TIMESPAN_EXPECTED, parse_timespan
 
 LOG_LEVELS: Mapping[str, int] = MappingProxyType(
     {
@@ -26,9 +26,6 @@ LOG_LEVELS: Mapping[str, int] = MappingProxyType(
         "None": logging.CRITICAL + 10,
     }
 )
-_LEVELS_BY_LOWER = {name.lower(): level for name, level in LOG_LEVELS.items()}
-_LEVELS_EXPECTED = "one of Trace, Debug, Information, Warning, Error, Critical, None"
-_INTEGER = re.compile(r"\s*-?[0-9]+\s*")
 _LIMIT_EXPECTED = "a whole number of at least 1, or -1 for no limit"
 _TIMEOUT_EXPECTED = 'a TimeSpan of at least "00:00:01", or "-1" for no limit'
 _ENV_PREFIX = "azurefunctionsjobhost__"
@@ -46,16 +43,6 @@ class ConfigFileError(ConfigError):
     def __init__(self, source: str, problem: str, expected: str) -> None:
         super().__init__(source, "", problem, expected)
         self.args = (f"{source}: {problem}; expected {expected}",)
-
-
-class _Missing:
-    """Marks an absent key, so a ConfigError reads "'version' is missing"."""
-
-    def __repr__(self) -> str:
-        return "missing"
-
-
-_MISSING: Any = _Missing()
 
 
 @dataclass(frozen=True)
@@ -102,27 +89,8 @@ class HostConfig:
     function_timeout: float | None
     logging: LoggingConfig
     http: HttpConfig
-    extensions: Mapping[str, Mapping[str, Any]]
-    raw: Mapping[str, Any]
-
-
-@dataclass(frozen=True)
-class _Origin:
-    """Says which file or environment variable a key of the merged document came from."""
-
-    file: str
-    overrides: Mapping[tuple[str, ...], str]
-
-    def source(self, *path: str) -> str:
-        lowered = tuple(part.lower() for part in path)
-        for end in range(len(lowered), 0, -1):
-            name = self.overrides.get(lowered[:end])
-            if name is not None:
-                return name
-        return self.file
-
-    def error(self, path: tuple[str, ...], value: object, expected: str) -> ConfigError:
-        return ConfigError(self.source(*path), ".".join(path), value, expected)
+    # The whole document after overrides: bindings and the worker read their own sections.
+    section: Section
 
 
 def load_host_config(script_root: Path, environ: Mapping[str, str]) -> HostConfig:
@@ -136,16 +104,16 @@ def load_host_config(script_root: Path, environ: Mapping[str, str]) -> HostConfi
             "(func start refuses to start without one)",
         )
     doc = _read_json_object(path)
-    origin = _Origin(str(path), MappingProxyType(_apply_overrides(doc, environ)))
-    extensions = _section(doc, origin, ("extensions",))
+    root = Section.root(doc, str(path), _apply_overrides(doc, environ))
+    extensions = root.section("extensions")
+    _check_extensions(extensions)
     return HostConfig(
         path=path,
-        version=_version(doc, origin),
-        function_timeout=_function_timeout(doc, origin),
-        logging=_logging(doc, origin),
-        http=_http(extensions, origin),
-        extensions=_extensions(extensions, origin),
-        raw=_freeze(doc),
+        version=_version(root),
+        function_timeout=_function_timeout(root),
+        logging=_logging(root),
+        http=_http(extensions.section("http")),
+        section=root,
     )
 
 
@@ -185,19 +153,6 @@ def _kind(value: object) -> str:
     return names.get(type(value), "a number")
 
 
-def _find_key(node: Mapping[str, Any], key: str) -> str | None:
-    """The key of node equal to key ignoring case, as .NET configuration matches keys."""
-    if key in node:
-        return key
-    lowered = key.lower()
-    return next((name for name in node if name.lower() == lowered), None)
-
-
-def _get(node: Mapping[str, Any], key: str) -> Any:
-    found = _find_key(node, key)
-    return _MISSING if found is None else node[found]
-
-
 def _apply_overrides(doc: dict[str, Any], environ: Mapping[str, str]) -> dict[tuple[str, ...], str]:
     """Set each AzureFunctionsJobHost__a__b value into doc; return lowered path -> var name."""
     origins: dict[tuple[str, ...], str] = {}
@@ -216,7 +171,7 @@ def _apply_overrides(doc: dict[str, Any], environ: Mapping[str, str]) -> dict[tu
 def _set_path(doc: dict[str, Any], segments: list[str], value: str) -> None:
     node = doc
     for segment in segments[:-1]:
-        key = _find_key(node, segment) or segment
+        key = find_key(node, segment) or segment
         child = node.get(key)
         if isinstance(child, list):
             # .NET configuration sees an array as keys "0", "1", ...; so does an override.
@@ -225,122 +180,62 @@ def _set_path(doc: dict[str, Any], segments: list[str], value: str) -> None:
             child = {}  # the environment wins over a scalar, as the later provider does in .NET
         node[key] = child
         node = child
-    node[_find_key(node, segments[-1]) or segments[-1]] = value
+    node[find_key(node, segments[-1]) or segments[-1]] = value
 
 
-def _section(node: Mapping[str, Any], origin: _Origin, path: tuple[str, ...]) -> dict[str, Any]:
-    value = _get(node, path[-1])
-    if value is _MISSING:
-        return {}
-    if not isinstance(value, dict):
-        raise origin.error(path, value, "a JSON object")
-    return value
-
-
-def _version(doc: Mapping[str, Any], origin: _Origin) -> str:
-    version = _get(doc, "version")
+def _version(root: Section) -> str:
+    version = root.raw("version")
     if version != "2.0":
-        raise origin.error(("version",), version, '"2.0" (the schema of Functions 2.x and later)')
+        raise root.error("version", version, '"2.0" (the schema of Functions 2.x and later)')
     return "2.0"
 
 
-def _function_timeout(doc: Mapping[str, Any], origin: _Origin) -> float | None:
-    text = _get(doc, "functionTimeout")
-    if text is _MISSING:
-        return _DEFAULT_TIMEOUT
-    source = origin.source("functionTimeout")
-    if not isinstance(text, str):
-        raise ConfigError(source, "functionTimeout", text, TIMESPAN_EXPECTED)
-    seconds = parse_timespan(text, source=source, key="functionTimeout")
+def _function_timeout(root: Section) -> float | None:
+    seconds = root.timespan("functionTimeout", _DEFAULT_TIMEOUT)
     if seconds == _NO_LIMIT:
         return None
     if seconds < _MIN_TIMEOUT:
-        raise ConfigError(source, "functionTimeout", text, _TIMEOUT_EXPECTED)
+        raise root.error("functionTimeout", root.raw("functionTimeout"), _TIMEOUT_EXPECTED)
     return seconds
 
 
-def _logging(doc: Mapping[str, Any], origin: _Origin) -> LoggingConfig:
-    section = _section(doc, origin, ("logging",))
-    categories = _section(section, origin, ("logging", "logLevel"))
-    levels = {name: _level(value, origin, name) for name, value in categories.items()}
+def _logging(root: Section) -> LoggingConfig:
+    categories = root.section("logging", "logLevel")
+    levels = {name: _level(categories, name) for name in categories.names()}
     return LoggingConfig(MappingProxyType(levels))
 
 
-def _level(value: object, origin: _Origin, category: str) -> int:
-    level = _LEVELS_BY_LOWER.get(value.lower()) if isinstance(value, str) else None
-    if level is None:
-        raise origin.error(("logging", "logLevel", category), value, _LEVELS_EXPECTED)
-    return level
+def _level(categories: Section, category: str) -> int:
+    return LOG_LEVELS[categories.choice(category, REQUIRED, choices=tuple(LOG_LEVELS))]
 
 
-def _http(extensions: Mapping[str, Any], origin: _Origin) -> HttpConfig:
-    section = _section(extensions, origin, ("extensions", "http"))
+def _http(section: Section) -> HttpConfig:
     return HttpConfig(
-        route_prefix=_route_prefix(section, origin),
-        max_concurrent_requests=_request_limit(section, origin, "maxConcurrentRequests"),
-        max_outstanding_requests=_request_limit(section, origin, "maxOutstandingRequests"),
-        dynamic_throttles_enabled=_flag(section, origin, "dynamicThrottlesEnabled"),
+        route_prefix=_route_prefix(section),
+        max_concurrent_requests=_request_limit(section, "maxConcurrentRequests"),
+        max_outstanding_requests=_request_limit(section, "maxOutstandingRequests"),
+        dynamic_throttles_enabled=section.boolean("dynamicThrottlesEnabled"),
     )
 
 
-def _route_prefix(section: Mapping[str, Any], origin: _Origin) -> str:
-    prefix = _get(section, "routePrefix")
-    if prefix is _MISSING:
+def _route_prefix(section: Section) -> str:
+    prefix = section.raw("routePrefix")
+    if prefix is MISSING:
         return HttpConfig.route_prefix
     if not isinstance(prefix, str):
-        path = ("extensions", "http", "routePrefix")
-        raise origin.error(path, prefix, 'a string such as "api", or "" for no prefix')
+        raise section.error("routePrefix", prefix, 'a string such as "api", or "" for no prefix')
     return prefix.strip("/")
 
 
-def _request_limit(section: Mapping[str, Any], origin: _Origin, key: str) -> int:
+def _request_limit(section: Section, key: str) -> int:
     """A count the host hands to a Dataflow block: at least 1, or -1 for unbounded."""
-    value = _get(section, key)
-    if value is _MISSING:
-        return UNBOUNDED
-    number = value if type(value) is int else None
-    # An AzureFunctionsJobHost__ override is a string; .NET binds "10" to an int as well.
-    if isinstance(value, str) and _INTEGER.fullmatch(value):
-        number = int(value)
-    if number is None or not (number == UNBOUNDED or number >= 1):
-        raise origin.error(("extensions", "http", key), value, _LIMIT_EXPECTED)
-    return number
+    limit = section.integer(key, UNBOUNDED, low=UNBOUNDED, expected=_LIMIT_EXPECTED)
+    if limit == 0:
+        raise section.error(key, section.raw(key), _LIMIT_EXPECTED)
+    return limit
 
 
-def _flag(section: Mapping[str, Any], origin: _Origin, key: str) -> bool:
-    value = _get(section, key)
-    flag = parse_bool(value)
-    if flag is None:
-        raise origin.error(("extensions", "http", key), value, "true or false")
-    return flag
-
-
-def parse_bool(value: object) -> bool | None:
-    """A JSON or .NET-configuration boolean (missing: False); None when it is not one.
-
-    .NET binds "true" / "false" in any case, with spaces around, as well as JSON booleans.
-    """
-    if value is _MISSING:
-        return False
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
-        return value.strip().lower() == "true"
-    return None
-
-
-def _extensions(extensions: Mapping[str, Any], origin: _Origin) -> Mapping[str, Mapping[str, Any]]:
-    for name, section in extensions.items():
-        if not isinstance(section, dict):
-            raise origin.error(("extensions", name), section, "a JSON object")
-    frozen: Mapping[str, Mapping[str, Any]] = _freeze(extensions)
-    return frozen
-
-
-def _freeze(value: Any) -> Any:
-    """A read-only deep copy: objects become MappingProxyType, arrays tuples."""
-    if isinstance(value, dict):
-        return MappingProxyType({key: _freeze(item) for key, item in value.items()})
-    if isinstance(value, list):
-        return tuple(_freeze(item) for item in value)
-    return value
+def _check_extensions(extensions: Section) -> None:
+    """Each extensions.<name> must be an object, found at start-up even if no binding reads it."""
+    for name in extensions.names():
+        extensions.section(name)

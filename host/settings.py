@@ -8,14 +8,9 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from funchost.config_section import MISSING, lookup, parse_bool
 from funchost.errors import ConfigError
-from funchost.host.hostjson import (
-    _MISSING,
-    ConfigFileError,
-    _get,
-    _read_json_object,
-    parse_bool,
-)
+from funchost.host.hostjson import ConfigFileError, _read_json_object
 
 _VALUE_EXPECTED = "a string, number or boolean"
 _CONNECTION_EXPECTED = 'a string, or an object with a "ConnectionString" string'
@@ -50,9 +45,9 @@ def load_local_settings(script_root: Path) -> LocalSettings:
         path=path,
         values=_values(_object(doc, "Values", source), source),
         connection_strings=_connection_strings(_object(doc, "ConnectionStrings", source), source),
-        local_http_port=_port(_get(host, "LocalHttpPort"), source),
-        cors=_cors(_get(host, "CORS"), source),
-        cors_credentials=_bool(_get(host, "CORSCredentials"), source, "Host.CORSCredentials"),
+        local_http_port=_port(lookup(host, "LocalHttpPort"), source),
+        cors=_cors(lookup(host, "CORS"), source),
+        cors_credentials=_bool(lookup(host, "CORSCredentials"), source, "Host.CORSCredentials"),
     )
 
 
@@ -68,7 +63,7 @@ def export_values(settings: LocalSettings, environ: MutableMapping[str, str]) ->
 
 
 def _refuse_encrypted(doc: Mapping[str, Any], source: str) -> None:
-    if _bool(_get(doc, "IsEncrypted"), source, "IsEncrypted"):
+    if _bool(lookup(doc, "IsEncrypted"), source, "IsEncrypted"):
         raise ConfigFileError(
             source,
             "'IsEncrypted' is true: its values were encrypted with a key bound to the machine "
@@ -79,8 +74,8 @@ def _refuse_encrypted(doc: Mapping[str, Any], source: str) -> None:
 
 
 def _object(doc: Mapping[str, Any], key: str, source: str) -> dict[str, Any]:
-    section = _get(doc, key)
-    if section is _MISSING:
+    section = lookup(doc, key)
+    if section is MISSING:
         return {}
     if not isinstance(section, dict):
         raise ConfigError(source, key, section, "a JSON object")
@@ -112,14 +107,14 @@ def _connection_strings(section: Mapping[str, Any], source: str) -> Mapping[str,
 
 def _connection_text(value: object, source: str, name: str) -> str:
     # Core Tools also accepts {"ConnectionString": "...", "ProviderName": "..."}.
-    text = _get(value, "ConnectionString") if isinstance(value, dict) else value
+    text = lookup(value, "ConnectionString") if isinstance(value, dict) else value
     if not isinstance(text, str):
         raise ConfigError(source, f"ConnectionStrings.{name}", value, _CONNECTION_EXPECTED)
     return text
 
 
 def _port(value: object, source: str) -> int | None:
-    if value is _MISSING:
+    if value is MISSING:
         return None
     port = value if type(value) is int else None
     if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
@@ -130,7 +125,7 @@ def _port(value: object, source: str) -> int | None:
 
 
 def _cors(value: object, source: str) -> tuple[str, ...]:
-    if value is _MISSING:
+    if value is MISSING:
         return ()
     if not isinstance(value, str):
         raise ConfigError(source, "Host.CORS", value, _CORS_EXPECTED)

@@ -8,12 +8,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from typing import Any, TypeVar
 
 from funchost.backoff import ExponentialBackoff
-from funchost.errors import ConfigError
-from funchost.timespan import parse_timespan
+from funchost.config_section import REQUIRED, Section
 
 T = TypeVar("T")
 log = logging.getLogger("funchost.function")
@@ -48,44 +47,61 @@ class RetryPolicy:
         return self.max_retry_count == -1 or retry_count <= self.max_retry_count
 
 
-def parse_policy(raw: Mapping[str, Any], source: str) -> RetryPolicy:
-    """Validate a retry policy from the decorator's settings or host.json's ``retry``."""
-    get = {k.lower().replace("_", ""): v for k, v in raw.items()}.get
-    strategy = _STRATEGIES.get(str(get("strategy", "")).lower())
-    if strategy is None:
-        raise ConfigError(source, "strategy", get("strategy"), "fixed_delay or exponential_backoff")
-    count = _count(get("maxretrycount"), source)
+@dataclass(frozen=True)
+class _Keys:
+    """How a policy's keys are spelled where it is written."""
+
+    count: str
+    delay: str
+    minimum: str
+    maximum: str
+
+
+_DECORATOR = _Keys("max_retry_count", "delay_interval", "minimum_interval", "maximum_interval")
+_HOST_JSON = _Keys("maxRetryCount", "delayInterval", "minimumInterval", "maximumInterval")
+_STRATEGY_EXPECTED = "fixed_delay or exponential_backoff"
+_COUNT_EXPECTED = "a whole number ≥ 0, or -1 for no limit"
+_INTERVAL_EXPECTED = 'a TimeSpan like "00:00:05"'
+
+
+def parse_policy(settings: Mapping[str, Any], source: str) -> RetryPolicy:
+    """Validate the policy of ``@app.retry`` (its settings; host.json's spellings work too)."""
+    return _policy(Section.root(_decorator_spelling(settings), source), _DECORATOR)
+
+
+def host_json_policy(host_json: Section) -> RetryPolicy | None:
+    """host.json's ``retry``, for functions without a policy of their own; None without one."""
+    section = host_json.section("retry")
+    return _policy(section, _HOST_JSON) if section.names() else None
+
+
+def _decorator_spelling(settings: Mapping[str, Any]) -> dict[str, Any]:
+    # The decorator leaves out an interval it was not given: that is the None it defaults to.
+    by_plain = {key.lower().replace("_", ""): value for key, value in settings.items()}
+    names = ("strategy", *astuple(_DECORATOR))
+    return {name: by_plain.get(name.replace("_", "")) for name in names}
+
+
+def _policy(section: Section, keys: _Keys) -> RetryPolicy:
+    choice = section.choice(
+        "strategy", REQUIRED, choices=tuple(_STRATEGIES), expected=_STRATEGY_EXPECTED
+    )
+    strategy = _STRATEGIES[choice]
+    count = section.integer(keys.count, REQUIRED, low=-1, expected=_COUNT_EXPECTED)
     if strategy == "fixed_delay":
-        delay = _interval(get("delayinterval"), source, "delay_interval")
-        return RetryPolicy(strategy, count, delay=delay)
-    minimum = _interval(get("minimuminterval"), source, "minimum_interval")
-    maximum = _interval(get("maximuminterval"), source, "maximum_interval")
+        return RetryPolicy(strategy, count, delay=_interval(section, keys.delay))
+    minimum = _interval(section, keys.minimum)
+    maximum = _interval(section, keys.maximum)
     if minimum > maximum:
-        raise ConfigError(
-            source, "minimum_interval", get("minimuminterval"), "at most maximum_interval"
-        )
+        raise section.error(keys.minimum, section.raw(keys.minimum), f"at most {keys.maximum}")
     return RetryPolicy(strategy, count, minimum=minimum, maximum=maximum)
 
 
-def _count(value: object, source: str) -> int:
-    try:
-        count = int(str(value))
-    except ValueError:
-        count = -2
-    if count < -1:
-        raise ConfigError(
-            source, "max_retry_count", value, "a whole number ≥ 0, or -1 for no limit"
-        )
-    return count
-
-
-def _interval(value: object, source: str, key: str) -> float:
-    if not isinstance(value, str):
-        raise ConfigError(source, key, value, 'a TimeSpan like "00:00:05"')
-    seconds = parse_timespan(value, source=source, key=key)
-    if seconds < 0:
-        raise ConfigError(source, key, value, "a TimeSpan that is not negative")
-    return seconds
+def _interval(section: Section, key: str) -> float:
+    value = section.raw(key)
+    if not isinstance(value, str):  # absent too: an interval has no default
+        raise section.error(key, value, _INTERVAL_EXPECTED)
+    return section.timespan(key, REQUIRED, low=0.0, expected="a TimeSpan that is not negative")
 
 
 async def with_retries(

@@ -21,10 +21,11 @@ from funchost.bindings.shared.connections import (
     resolve_connection,
     resolve_setting_refs,
 )
+from funchost.config_section import Section
 from funchost.errors import ConfigError, FunchostError, FunctionLoadError
 from funchost.worker.indexer import FunctionSpec, join_problems
 from funchost.worker.invoker import Invoker
-from funchost.worker.retry import RetryPolicy, parse_policy
+from funchost.worker.retry import RetryPolicy, host_json_policy, parse_policy
 from funchost.worker.runner import Runner
 
 ContextFactory = Callable[[FunctionSpec], BindingContext]
@@ -40,12 +41,7 @@ class LoadedFunction:
     warnings: list[str] = field(default_factory=list)
 
 
-def wire(
-    spec: FunctionSpec,
-    runner: Runner,
-    make_ctx: ContextFactory,
-    default_retry: Mapping[str, Any] | None = None,
-) -> LoadedFunction:
+def wire(spec: FunctionSpec, runner: Runner, make_ctx: ContextFactory) -> LoadedFunction:
     """Resolve settings, check connections and create every binding of one function.
 
     Raises one FunctionLoadError that lists every problem found, so a user fixes them in one go.
@@ -56,7 +52,7 @@ def wire(
     ctx = dataclasses.replace(ctx, function_bindings=spec.bindings)
     _check_connections(spec, ctx.settings, problems)
     warnings: list[str] = []
-    retry = _retry(spec, default_retry, problems, warnings)
+    retry = _retry(spec, ctx.host_json, problems, warnings)
     if problems:
         raise FunctionLoadError(spec.name, join_problems(problems), where=spec.where)
     try:
@@ -68,15 +64,11 @@ def wire(
 
 
 def _retry(
-    spec: FunctionSpec,
-    default: Mapping[str, Any] | None,
-    problems: list[str],
-    warnings: list[str],
+    spec: FunctionSpec, host_json: Section, problems: list[str], warnings: list[str]
 ) -> RetryPolicy | None:
     """The function's own policy, else host.json's, where the trigger honours retries."""
     own = spec.settings.get("retry_policy")
-    raw = own or default
-    if not raw:
+    if not own and "retry" not in host_json:
         return None
     if not get_provider(spec.trigger.type).honours_retry:
         if own:
@@ -87,7 +79,7 @@ def _retry(
             )
         return None
     try:
-        return parse_policy(raw, "@app.retry" if own else "host.json retry")
+        return parse_policy(own, "@app.retry") if own else host_json_policy(host_json)
     except ConfigError as exc:
         problems.append(str(exc))
         return None

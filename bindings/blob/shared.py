@@ -10,11 +10,9 @@ with the last.
 from __future__ import annotations
 
 import contextlib
-import os
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from funchost.bindings.blob.config import BlobsOptions
 from funchost.bindings.blob.paths import BlobPath, is_path_style
 from funchost.bindings.blob.queue import (
     POISON_QUEUE,
@@ -28,8 +26,7 @@ from funchost.bindings.blob.scan import BlobScanner, Handover
 from funchost.bindings.shared.connections import Connection
 from funchost.bindings.shared.singleton import BlobListenerLock, SingletonOptions
 from funchost.bindings.shared.storage import blob_service_client, queue_service_client
-from funchost.errors import BindingError, ConfigError
-from funchost.timespan import parse_timespan
+from funchost.errors import BindingError
 
 if TYPE_CHECKING:
     from azure.storage.blob import BlobProperties
@@ -38,69 +35,6 @@ if TYPE_CHECKING:
 LOCK_SCOPE = "WebJobs.Internal.Blobs"  # BlobListenerFactory.SingletonBlobListenerScopeId
 DEV_SCAN_INTERVAL = 2.0  # ScanContainersStrategy, for Azurite
 SCAN_INTERVAL = 10.0  # ScanBlobScanLogHybridPollingStrategy.PollingInterval
-MAX_POLLING_INTERVAL = 60.0  # QueuesOptions.MaxPollingInterval
-
-
-@dataclass(frozen=True)
-class BlobsOptions:
-    """host.json ``extensions.blobs``, plus funchost's own polling keys for tests."""
-
-    max_degree_of_parallelism: int
-    poison_blob_threshold: int = 5
-    scan_interval: float | None = None  # None: the host's (2 s on Azurite, else 10 s)
-    max_polling_interval: float = MAX_POLLING_INTERVAL
-
-
-def blobs_options(extensions: Mapping[str, Any]) -> BlobsOptions:
-    """Read and check ``extensions.blobs`` (keys case-insensitive, as .NET configuration)."""
-    section = _get(extensions, "blobs")
-    cores = os.cpu_count() or 1
-    if not isinstance(section, Mapping):
-        return BlobsOptions(max_degree_of_parallelism=8 * cores)
-    own = _get(section, "funchost")
-    if own is not None and not isinstance(own, Mapping):
-        raise ConfigError("host.json", "extensions.blobs.funchost", own, "a JSON object")
-    own = own or {}
-    return BlobsOptions(
-        max_degree_of_parallelism=_count(section, "maxDegreeOfParallelism", 8 * cores),
-        poison_blob_threshold=_count(section, "poisonBlobThreshold", 5),
-        scan_interval=_span(own, "scanInterval", None, 0.05),
-        max_polling_interval=_span(own, "maxPollingInterval", MAX_POLLING_INTERVAL, 0.1)
-        or MAX_POLLING_INTERVAL,
-    )
-
-
-def _get(node: Mapping[str, Any], key: str) -> Any:
-    return next((v for k, v in node.items() if k.lower() == key.lower()), None)
-
-
-def _count(section: Mapping[str, Any], key: str, default: int) -> int:
-    value = _get(section, key)
-    if value is None:
-        return default
-    number = value
-    if isinstance(value, str) and value.strip().isdigit():
-        number = int(value)  # environment overrides arrive as strings
-    if isinstance(number, bool) or not isinstance(number, int) or number < 1:
-        raise ConfigError(
-            "host.json", f"extensions.blobs.{key}", value, "a whole number of at least 1"
-        )
-    return number
-
-
-def _span(
-    section: Mapping[str, Any], key: str, default: float | None, least: float
-) -> float | None:
-    value = _get(section, key)
-    if value is None:
-        return default
-    path = f"extensions.blobs.funchost.{key}"
-    seconds = parse_timespan(str(value), source="host.json", key=path)
-    if seconds < least:
-        raise ConfigError(
-            "host.json", path, value, f'a TimeSpan of at least {least:g} s, like "00:00:01"'
-        )
-    return seconds
 
 
 class SharedBlobHost:

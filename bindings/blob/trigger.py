@@ -34,6 +34,7 @@ from funchost.bindings.blob.binding import (
     is_string,
     model_binding_datum,
 )
+from funchost.bindings.blob.config import BlobsOptions, blobs_options
 from funchost.bindings.blob.metadata import trigger_details, trigger_metadata
 from funchost.bindings.blob.paths import (
     BlobPath,
@@ -44,7 +45,7 @@ from funchost.bindings.blob.paths import (
 from funchost.bindings.blob.queue import CATEGORY, BlobTriggerMessage, Registration
 from funchost.bindings.blob.receipts import HOSTS_CONTAINER, ReceiptManager
 from funchost.bindings.blob.scan import ReceiptHandover
-from funchost.bindings.blob.shared import BlobsOptions, SharedBlobHost, blobs_options, shared_host
+from funchost.bindings.blob.shared import SharedBlobHost, shared_host
 from funchost.bindings.shared.connections import Connection
 from funchost.bindings.shared.hostid import host_id
 from funchost.bindings.shared.hoststorage import host_storage
@@ -111,7 +112,7 @@ def blob_trigger_config(spec: BindingSpec, ctx: BindingContext) -> BlobTriggerCo
         data=storage_connection(spec, ctx),
         host=storage.connection,
         host_id=host_id(ctx.settings, ctx.script_root),
-        options=blobs_options(ctx.extensions),
+        options=blobs_options(ctx.host_json),
         string=is_string(spec),
         deferred=is_deferred(spec),
     )

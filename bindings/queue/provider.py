@@ -51,7 +51,7 @@ class QueueOutput:
         self._template: Template | None = None
         try:
             self._name = queue_name(spec.properties, template=True)
-            self._encoding = queues_options(ctx.extensions, ctx.settings).message_encoding
+            self._encoding = queues_options(ctx.host_json, ctx.settings).message_encoding
             if "{" in self._name or "}" in self._name:
                 self._template = compile_template(self._name, f"{where} queueName")
                 if self._template.is_constant:
@@ -116,7 +116,7 @@ def trigger_config(spec: BindingSpec, ctx: BindingContext) -> QueueTriggerConfig
     where = f"binding '{spec.name}' (queueTrigger)"
     try:
         name = queue_name(spec.properties, template=False)
-        options = queues_options(ctx.extensions, ctx.settings)
+        options = queues_options(ctx.host_json, ctx.settings)
     except FunchostError as exc:
         raise BindingError(_prefixed(where, exc)) from exc
     return QueueTriggerConfig(

@@ -15,12 +15,11 @@ import logging
 import math
 import os
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from funchost.errors import ConfigError
+from funchost.config_section import Section
 from funchost.timespan import parse_timespan
 
 try:
@@ -37,6 +36,9 @@ CATEGORY = "Host.Singleton"
 # shortest lease is refused too.
 _MIN_LEASE, _MAX_LEASE = 15.0, 60.0
 _TIMESPAN_MAX = "10675199.02:48:05.4775807"  # TimeSpan.MaxValue: never try again
+_NEVER = parse_timespan(_TIMESPAN_MAX, source="", key="")
+_PERIOD_EXPECTED = 'a TimeSpan from "00:00:15" to "00:01:00" (the limits of a blob lease)'
+_RECOVERY_EXPECTED = f'a TimeSpan of at least "00:00:15", or "{_TIMESPAN_MAX}" to never try again'
 # A file lock costs nothing to try, so a waiting host takes over almost at once.
 FILE_POLL_INTERVAL = 0.25
 _FAST_RENEWAL = 1.0  # after a failed renewal, as the SDK's LinearSpeedupStrategy minimum
@@ -50,41 +52,16 @@ class SingletonOptions:
     recovery_interval: float = 60.0
 
 
-def singleton_options(host_json: Mapping[str, Any]) -> SingletonOptions:
+def singleton_options(host_json: Section) -> SingletonOptions:
     """Read ``singleton.listenerLockPeriod`` and ``listenerLockRecoveryPollingInterval``."""
-    section = _get(host_json, "singleton")
-    if not isinstance(section, Mapping):
-        return SingletonOptions()
-    period = _span(section, "listenerLockPeriod", 60.0)
-    if not _MIN_LEASE <= period <= _MAX_LEASE:
-        raise ConfigError(
-            "host.json",
-            "singleton.listenerLockPeriod",
-            _get(section, "listenerLockPeriod"),
-            'a TimeSpan from "00:00:15" to "00:01:00" (the limits of a blob lease)',
-        )
-    recovery = _span(section, "listenerLockRecoveryPollingInterval", 60.0)
-    if recovery < _MIN_LEASE:
-        raise ConfigError(
-            "host.json",
-            "singleton.listenerLockRecoveryPollingInterval",
-            _get(section, "listenerLockRecoveryPollingInterval"),
-            f'a TimeSpan of at least "00:00:15", or "{_TIMESPAN_MAX}" to never try again',
-        )
-    if recovery >= parse_timespan(_TIMESPAN_MAX, source="", key=""):
-        recovery = math.inf
-    return SingletonOptions(period, recovery)
-
-
-def _get(node: Mapping[str, Any], key: str) -> Any:
-    return next((v for k, v in node.items() if k.lower() == key.lower()), None)
-
-
-def _span(section: Mapping[str, Any], key: str, default: float) -> float:
-    value = _get(section, key)
-    if value is None:
-        return default
-    return parse_timespan(str(value), source="host.json", key=f"singleton.{key}")
+    section = host_json.section("singleton")
+    period = section.timespan(
+        "listenerLockPeriod", 60.0, low=_MIN_LEASE, high=_MAX_LEASE, expected=_PERIOD_EXPECTED
+    )
+    recovery = section.timespan(
+        "listenerLockRecoveryPollingInterval", 60.0, low=_MIN_LEASE, expected=_RECOVERY_EXPECTED
+    )
+    return SingletonOptions(period, math.inf if recovery >= _NEVER else recovery)
 
 
 class ListenerLock(Protocol):

@@ -38,3 +38,13 @@ def _clock_seconds(parts: dict[str, str | None], *, source: str, key: str, text:
     fraction = parts["fraction"] or ""
     total = int(parts["days"] or 0) * 86400.0 + hours * 3600 + minutes * 60 + seconds
     return total + (int(fraction) / 10 ** len(fraction) if fraction else 0.0)
+
+
+def format_timespan(seconds: float) -> str:
+    """Seconds written back as a TimeSpan, to the millisecond: "7.00:00:00", "00:00:00.100"."""
+    sign = "-" if seconds < 0 else ""
+    whole, millis = divmod(round(abs(seconds) * 1000), 1000)
+    days, rest = divmod(whole, 86400)
+    text = f"{rest // 3600:02d}:{rest % 3600 // 60:02d}:{rest % 60:02d}"
+    text = f"{days}.{text}" if days else text
+    return f"{sign}{text}.{millis:03d}" if millis else f"{sign}{text}"

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from funchost.config_section import MISSING
 from funchost.errors import ConfigError
 from funchost.host.hostjson import (
     LOG_LEVELS,
@@ -18,8 +19,8 @@ from funchost.host.hostjson import (
     HttpConfig,
     LoggingConfig,
     load_host_config,
-    parse_timespan,
 )
+from funchost.timespan import parse_timespan
 
 REPO = Path(__file__).resolve().parents[2]
 LEVELS_EXPECTED = "one of Trace, Debug, Information, Warning, Error, Critical, None"
@@ -52,8 +53,8 @@ def test_minimal_host_json_gives_the_defaults(tmp_path: Path) -> None:
     assert config.function_timeout == 1800.0
     assert config.http == HttpConfig(route_prefix="api")
     assert dict(config.logging.levels) == {}
-    assert dict(config.extensions) == {}
-    assert dict(config.raw) == {"version": "2.0"}
+    assert config.section.raw("extensions") is MISSING
+    assert dict(config.section.node) == {"version": "2.0"}
 
 
 def test_missing_host_json_says_what_func_start_expects(tmp_path: Path) -> None:
@@ -99,7 +100,7 @@ def test_comments_are_ignored_but_comment_markers_in_strings_are_kept(tmp_path: 
     }"""
     config = load(tmp_path, text)
     assert config.version == "2.0"
-    assert config.raw["note"] == "http://example.com"
+    assert config.section.raw("note") == "http://example.com"
     assert config.http.route_prefix == "not/a/comment/*"
 
 
@@ -113,9 +114,9 @@ def test_byte_order_mark_is_accepted(tmp_path: Path) -> None:
     assert load_host_config(tmp_path, {}).version == "2.0"
 
 
-def test_unknown_top_level_keys_are_kept_in_raw(tmp_path: Path) -> None:
+def test_unknown_top_level_keys_are_kept_in_the_section(tmp_path: Path) -> None:
     config = load(tmp_path, {"version": "2.0", "managedDependency": {"enabled": True}})
-    assert config.raw["managedDependency"]["enabled"] is True
+    assert config.section.raw("managedDependency")["enabled"] is True
 
 
 # --- version ------------------------------------------------------------------------------
@@ -306,11 +307,12 @@ def test_route_prefix_must_be_a_string(tmp_path: Path) -> None:
 def test_extensions_are_kept_as_written_and_read_only(tmp_path: Path) -> None:
     queues = {"batchSize": 16, "visibilityTimeout": "00:00:30", "hosts": ["a", "b"]}
     config = load(tmp_path, {"version": "2.0", "extensions": {"queues": queues}})
-    assert dict(config.extensions["queues"]) == {**queues, "hosts": ("a", "b")}
+    extensions = config.section.raw("extensions")
+    assert dict(extensions["queues"]) == {**queues, "hosts": ("a", "b")}
     with pytest.raises(TypeError):
-        config.extensions["queues"]["batchSize"] = 1  # type: ignore[index]
+        extensions["queues"]["batchSize"] = 1
     with pytest.raises(TypeError):
-        config.raw["version"] = "3.0"  # type: ignore[index]
+        config.section.node["version"] = "3.0"  # type: ignore[index]
 
 
 # --- environment overrides -------------------------------------------------------------------
@@ -327,8 +329,8 @@ def test_override_creates_missing_objects(tmp_path: Path) -> None:
     assert config.logging.level_for("Function.hello") == logging.DEBUG
     assert config.http.route_prefix == "v2"
     assert config.function_timeout == 120.0
-    assert config.raw["extensions"]["http"]["routePrefix"] == "v2"
-    assert "UNRELATED" not in config.raw
+    assert config.section.section("extensions", "http").raw("routePrefix") == "v2"
+    assert "UNRELATED" not in config.section
 
 
 def test_override_matches_prefix_and_existing_keys_case_insensitively(tmp_path: Path) -> None:
@@ -341,9 +343,9 @@ def test_override_replaces_a_scalar_and_keeps_array_items(tmp_path: Path) -> Non
     doc = {"version": "2.0", "custom": "flat", "list": ["a", "b"]}
     environ = {"AzureFunctionsJobHost__custom__x": "1", "AzureFunctionsJobHost__list__1__y": "2"}
     config = load(tmp_path, doc, environ)
-    assert dict(config.raw["custom"]) == {"x": "1"}
-    assert config.raw["list"]["0"] == "a"
-    assert dict(config.raw["list"]["1"]) == {"y": "2"}
+    assert dict(config.section.raw("custom")) == {"x": "1"}
+    assert config.section.raw("list")["0"] == "a"
+    assert dict(config.section.raw("list")["1"]) == {"y": "2"}
 
 
 def test_error_in_an_overridden_key_names_the_variable(tmp_path: Path) -> None:

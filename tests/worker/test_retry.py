@@ -7,10 +7,12 @@ import asyncio
 import pytest
 
 from funchost.backoff import ExponentialBackoff
+from funchost.config_section import Section
 from funchost.errors import ConfigError
-from funchost.worker.retry import RetryPolicy, parse_policy, with_retries
+from funchost.worker.retry import RetryPolicy, host_json_policy, parse_policy, with_retries
 
 WHOLE = "expected a whole number ≥ 0, or -1 for no limit"
+FILE = "/app/host.json"
 
 
 class FakeSleep:
@@ -98,6 +100,71 @@ def test_bad_policies_say_what_was_expected(raw: dict[str, str], message: str) -
     with pytest.raises(ConfigError) as err:
         parse_policy(raw, "@app.retry")
     assert str(err.value) == message
+
+
+def host_json(retry: object, overrides: dict[tuple[str, ...], str] | None = None) -> Section:
+    return Section.root({"version": "2.0", "Retry": retry}, FILE, overrides)
+
+
+def test_host_json_retry_is_read_ignoring_case_and_from_override_strings() -> None:
+    retry = {"Strategy": "FixedDelay", "maxretrycount": "2", "DelayInterval": "00:00:03"}
+    assert host_json_policy(host_json(retry)) == RetryPolicy("fixed_delay", 2, delay=3.0)
+    backoff = {
+        "strategy": "exponentialBackoff",
+        "maxRetryCount": -1,
+        "minimumInterval": "00:00:01",
+        "maximumInterval": "00:15:00",
+    }
+    assert host_json_policy(host_json(backoff)) == RetryPolicy(
+        "exponential_backoff", -1, minimum=1.0, maximum=900.0
+    )
+
+
+def test_without_host_json_retry_there_is_no_default_policy() -> None:
+    assert host_json_policy(Section.root({"version": "2.0"}, FILE)) is None
+    assert host_json_policy(host_json({})) is None
+
+
+@pytest.mark.parametrize(
+    ("retry", "message"),
+    [
+        ("fixedDelay", "'retry' is 'fixedDelay'; expected a JSON object"),
+        (
+            {"strategy": "linear"},
+            "'retry.strategy' is 'linear'; expected fixed_delay or exponential_backoff",
+        ),
+        ({"strategy": "fixedDelay"}, f"'retry.maxRetryCount' is missing; {WHOLE}"),
+        (
+            {"strategy": "fixedDelay", "maxRetryCount": 1},
+            "'retry.delayInterval' is missing; expected a TimeSpan like \"00:00:05\"",
+        ),
+        (
+            {"strategy": "fixedDelay", "maxRetryCount": 1, "delayInterval": "-00:00:01"},
+            "'retry.delayInterval' is '-00:00:01'; expected a TimeSpan that is not negative",
+        ),
+        (
+            {
+                "strategy": "exponentialBackoff",
+                "maxRetryCount": 1,
+                "minimumInterval": "00:00:10",
+                "maximumInterval": "00:00:01",
+            },
+            "'retry.minimumInterval' is '00:00:10'; expected at most maximumInterval",
+        ),
+    ],
+)
+def test_bad_host_json_retry_names_the_file_and_the_dotted_key(retry: object, message: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        host_json_policy(host_json(retry))
+    assert str(err.value) == f"{FILE}: {message}"
+
+
+def test_bad_overridden_host_json_retry_names_the_variable() -> None:
+    name = "AzureFunctionsJobHost__retry__maxRetryCount"
+    retry = {"strategy": "fixedDelay", "maxRetryCount": "many", "delayInterval": "00:00:01"}
+    with pytest.raises(ConfigError) as err:
+        host_json_policy(host_json(retry, {("retry", "maxretrycount"): name}))
+    assert str(err.value) == f"{name}: 'retry.maxRetryCount' is 'many'; {WHOLE}"
 
 
 def test_fixed_delay_retries_up_to_the_maximum_then_raises() -> None:

@@ -11,6 +11,7 @@ import azure.functions as func
 import pytest
 from azure.functions.meta import Datum
 
+from funchost.bindings.blob.config import blobs_options
 from funchost.bindings.blob.paths import (
     BlobPath,
     is_path_style,
@@ -19,7 +20,7 @@ from funchost.bindings.blob.paths import (
 )
 from funchost.bindings.blob.queue import BlobTriggerMessage, QueueOptions, decode, encode
 from funchost.bindings.blob.receipts import iso, parse_iso, receipt_name
-from funchost.bindings.blob.shared import blobs_options
+from funchost.config_section import Section
 from funchost.errors import BindingError, ConfigError
 from funchost.worker import converters
 
@@ -110,33 +111,39 @@ def test_scan_info_times_round_trip_as_json_net_writes_them() -> None:
     assert parse_iso("2024-05-01T12:00:04Z") == moment.replace(microsecond=0)
 
 
+def extensions(section: dict[str, object]) -> Section:
+    return Section.root({"extensions": section}, "host.json")
+
+
 def test_host_json_blobs_options() -> None:
     options = blobs_options(
-        {
-            "Blobs": {
-                "maxDegreeOfParallelism": 4,
-                "PoisonBlobThreshold": "2",
-                "funchost": {"scanInterval": "00:00:00.5", "maxPollingInterval": "00:00:03"},
+        extensions(
+            {
+                "Blobs": {
+                    "maxDegreeOfParallelism": 4,
+                    "PoisonBlobThreshold": "2",
+                    "funchost": {"scanInterval": "00:00:00.5", "maxPollingInterval": "00:00:03"},
+                }
             }
-        }
+        )
     )
     assert (options.max_degree_of_parallelism, options.poison_blob_threshold) == (4, 2)
     assert (options.scan_interval, options.max_polling_interval) == (0.5, 3.0)
     queue = QueueOptions(4, 2, 3.0)
     assert (queue.batch_size, queue.new_batch_threshold) == (3, 1)  # BlobsOptionsToQueuesOptions
     assert QueueOptions(100, 5, 1).batch_size == 32
-    defaults = blobs_options({})
+    defaults = blobs_options(extensions({}))
     assert defaults.poison_blob_threshold == 5 and defaults.scan_interval is None
     for bad in ({"poisonBlobThreshold": 0}, {"maxDegreeOfParallelism": "many"}):
         with pytest.raises(ConfigError, match="expected a whole number of at least 1"):
-            blobs_options({"blobs": bad})
+            blobs_options(extensions({"blobs": bad}))
     with pytest.raises(ConfigError, match=r"extensions\.blobs\.funchost\.scanInterval"):
-        blobs_options({"blobs": {"funchost": {"scanInterval": "soon"}}})
+        blobs_options(extensions({"blobs": {"funchost": {"scanInterval": "soon"}}}))
 
 
 def test_the_example_host_json_holds_the_blob_defaults() -> None:
     example = json.loads((Path(__file__).resolve().parents[3] / "host.json.example").read_text())
-    assert blobs_options(example["extensions"]) == blobs_options({})
+    assert blobs_options(Section.root(example, "host.json")) == blobs_options(extensions({}))
 
 
 def test_str_and_bytes_parameters_get_the_value_as_sent() -> None:

@@ -300,7 +300,7 @@ def test_bad_options_and_names_disable_the_function() -> None:
         "letter or digit, without two dashes in a row"
     ) in result.stdout
     assert (
-        "function 'failing': binding 'msg' (queueTrigger): host.json: "
+        f"function 'failing': binding 'msg' (queueTrigger): {OPTION}batchSize: "
         "'extensions.queues.batchSize' is '64'; expected a whole number from 1 to 32"
     ) in result.stdout
 

@@ -32,6 +32,7 @@ from funchost.bindings.queue.messages import (
     output_bodies,
     trigger_event,
 )
+from funchost.config_section import Section
 from funchost.errors import BindingError, ConfigError
 from funchost.worker import converters
 
@@ -168,11 +169,15 @@ def test_json_objects_are_written_indented_as_json_net_does() -> None:
 # --- options and names ----------------------------------------------------------------------
 
 
+def extensions(section: dict[str, Any]) -> Section:
+    return Section.root({"extensions": section}, "host.json")
+
+
 def test_defaults_are_the_hosts() -> None:
-    options = queues_options({}, {}, processors=2)
+    options = queues_options(extensions({}), {}, processors=2)
     assert options == QueuesOptions(new_batch_threshold=16)  # 16/2 x 2 processors
     assert options.max_concurrency == 32
-    assert queues_options({}, {"WEBSITE_SKU": "Dynamic"}).new_batch_threshold == 8
+    assert queues_options(extensions({}), {"WEBSITE_SKU": "Dynamic"}).new_batch_threshold == 8
 
 
 def test_options_are_read_case_insensitively_from_numbers_or_strings() -> None:
@@ -184,7 +189,8 @@ def test_options_are_read_case_insensitively_from_numbers_or_strings() -> None:
         "maxDequeueCount": 3,
         "messageEncoding": "None",
     }
-    options = queues_options({"Queues": section}, {"FUNCHOST_QUEUE_MESSAGE_VISIBILITY": "00:00:04"})
+    visibility = {"FUNCHOST_QUEUE_MESSAGE_VISIBILITY": "00:00:04"}
+    options = queues_options(extensions({"Queues": section}), visibility)
     assert options == QueuesOptions(4, 0, 2.0, 30.0, 3, "none", 4.0)
 
 
@@ -204,7 +210,7 @@ def test_options_are_read_case_insensitively_from_numbers_or_strings() -> None:
 )
 def test_bad_options_name_the_key_and_the_expected(key: str, value: Any, expected: str) -> None:
     with pytest.raises(ConfigError) as caught:
-        queues_options({"queues": {key: value}}, {})
+        queues_options(extensions({"queues": {key: value}}), {})
     assert str(caught.value).startswith(
         f"host.json: 'extensions.queues.{key}' is {value!r}; expected {expected}"
     )
@@ -230,4 +236,5 @@ def test_poison_queues() -> None:
 
 def test_the_example_host_json_holds_the_defaults() -> None:
     example = json.loads((Path(__file__).resolve().parents[3] / "host.json.example").read_text())
-    assert queues_options(example["extensions"], {}, 2) == queues_options({}, {}, 2)
+    defaults = queues_options(extensions({}), {}, 2)
+    assert queues_options(Section.root(example, "host.json"), {}, 2) == defaults

@@ -20,6 +20,7 @@ from funchost.bindings.shared.storage import (
     service_uri,
     storage_connection,
 )
+from funchost.config_section import Section
 from funchost.errors import BindingError
 
 DEV = "UseDevelopmentStorage=true"
@@ -31,7 +32,7 @@ def spec(connection: str | None = None, type_: str = "queueTrigger") -> BindingS
 
 
 def ctx(settings: dict[str, str]) -> BindingContext:
-    return BindingContext("f", Path("."), settings, {})
+    return BindingContext("f", Path("."), settings, Section.root({}, "host.json"))
 
 
 def string(value: str, setting: str = "AzureWebJobsStorage") -> Connection:

@@ -11,6 +11,7 @@ import json
 from datetime import datetime, timedelta, timezone
 from itertools import pairwise
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -26,6 +27,7 @@ from funchost.bindings.shared.localtime import (
 )
 from funchost.bindings.shared.singleton import SingletonOptions, singleton_options
 from funchost.bindings.timer.schedule import ConstantSchedule, CronSchedule, parse_schedule
+from funchost.config_section import Section
 from funchost.errors import BindingError, ConfigError
 
 REPO = Path(__file__).resolve().parents[3]
@@ -417,20 +419,26 @@ def test_local_host_id_is_the_machine_name_and_a_hash_of_the_app_path() -> None:
 # --- host.json "singleton" ----------------------------------------------------------------
 
 
+def host_json(doc: dict[str, Any]) -> Section:
+    return Section.root(doc, "host.json")
+
+
 def test_singleton_defaults_are_the_hosts_and_the_example_holds_them() -> None:
-    assert singleton_options({}) == SingletonOptions(60.0, 60.0)
+    assert singleton_options(host_json({})) == SingletonOptions(60.0, 60.0)
     example = json.loads((REPO / "host.json.example").read_text(encoding="utf-8"))
-    assert singleton_options(example) == SingletonOptions()
+    assert singleton_options(host_json(example)) == SingletonOptions()
     assert singleton_options(
-        {
-            "Singleton": {
-                "ListenerLockPeriod": "00:00:15",
-                "listenerlockrecoverypollinginterval": "00:00:20",
+        host_json(
+            {
+                "Singleton": {
+                    "ListenerLockPeriod": "00:00:15",
+                    "listenerlockrecoverypollinginterval": "00:00:20",
+                }
             }
-        }
+        )
     ) == SingletonOptions(15.0, 20.0)
     forever = {"singleton": {"listenerLockRecoveryPollingInterval": "10675199.02:48:05.4775807"}}
-    assert singleton_options(forever).recovery_interval == float("inf")
+    assert singleton_options(host_json(forever)).recovery_interval == float("inf")
 
 
 @pytest.mark.parametrize(
@@ -445,7 +453,7 @@ def test_singleton_values_outside_the_lease_limits_are_refused(
     key: str, value: str, expected: str
 ) -> None:
     with pytest.raises(ConfigError) as caught:
-        singleton_options({"singleton": {key: value}})
+        singleton_options(host_json({"singleton": {key: value}}))
     assert str(caught.value).startswith(
         f"host.json: 'singleton.{key}' is '{value}'; expected {expected}"
     )

@@ -97,10 +97,33 @@ def test_bad_singleton_settings_in_host_json_name_the_key(tmp_path: Path) -> Non
     )
     result = run_funchost(["check"], app, ENV)
     assert disabled(result.stdout) == [
-        f"function_app.py:6: function 'tick': {BINDING}: host.json: "
+        f"function_app.py:6: function 'tick': {BINDING}: {app / 'host.json'}: "
         "'singleton.listenerLockPeriod' is '00:00:05'; expected a TimeSpan from \"00:00:15\" "
         'to "00:01:00" (the limits of a blob lease)'
     ]
+
+
+def test_a_bad_host_json_retry_disables_the_functions_it_applies_to(tmp_path: Path) -> None:
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "function_app.py").write_text(
+        "import azure.functions as func\n\napp = func.FunctionApp()\n\n\n"
+        '@app.timer_trigger(arg_name="timer", schedule="0 */5 * * * *")\n'
+        "def tick(timer: func.TimerRequest) -> None:\n    pass\n\n\n"
+        '@app.route(route="hello")\n'
+        "def hello(req: func.HttpRequest) -> str:\n    return 'hi'\n"
+    )
+    (app / "host.json").write_text(
+        '{"version": "2.0", "retry": {"strategy": "fixedDelay", "maxRetryCount": 2}}'
+    )
+    name = "AzureFunctionsJobHost__retry__delayInterval"
+    result = run_funchost(["check"], app, {**ENV, name: "soon"})
+    assert disabled(result.stdout) == [
+        f"function_app.py:6: function 'tick': {name}: 'retry.delayInterval' is 'soon'; "
+        'expected a TimeSpan like "00:05:00"'
+    ]
+    # HTTP triggers do not honour retry policies, so a bad one does not concern them.
+    assert "\thello: [GET,POST" in result.stdout
 
 
 def test_unreachable_storage_is_reported_and_retried(start_host: StartHost, tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 
 from funchost.bindings.base import BindingContext, BindingSpec, InvocationResult, TriggerEvent
 from funchost.bindings.timer.listener import TimerTriggerListener, timer_config
+from funchost.config_section import Section
 
 UTC = timezone.utc
 START = datetime(2026, 11, 25, 10, 17, 30, tzinfo=UTC)
@@ -69,7 +70,7 @@ class Runs:
 def config(tmp_path: Path, schedule: str, **properties: object) -> Any:
     spec = BindingSpec("timer", "timerTrigger", "in", {"schedule": schedule, **properties})
     settings = {"FUNCHOST_STATE_DIR": str(tmp_path), "AzureFunctionsWebHost__hostid": HOST_ID}
-    ctx = BindingContext("tick", tmp_path, settings, {})
+    ctx = BindingContext("tick", tmp_path, settings, Section.root({}, "host.json"))
     return timer_config(spec, ctx, START)
 
 
