@@ -3,9 +3,10 @@
 Start-up imports aiohttp, azure.functions, funchost and the app: some hundred thousand
 objects that live as long as the process (modules, classes, functions) and next to no
 garbage, yet every collector pass walks the young ones again and promotes them: a visible
-share of the start (bench/README.md has the figure). So the command turns the collector off before it imports
-anything, and the host turns it back on once it listens, with every start-up object frozen
-out of later passes: a full collection under load does not walk the import graph either.
+share of the start (bench/README.md has the figure). So the command turns the collector
+off before it imports anything, and the host turns it back on once it listens, with every
+start-up object frozen out of later passes: a full collection under load does not walk the
+import graph either.
 The same pattern as the ``gc.freeze()`` documentation's for servers that fork workers.
 """
 
