@@ -20,7 +20,7 @@ BINDINGS = Path(funchost.bindings.__file__).parent
 PACKAGE = BINDINGS.parent
 # What a binding package may import from funchost besides itself.
 BINDING_MAY_USE = ("funchost.bindings.base", "funchost.bindings.shared")
-BASE_LAYER = ("funchost.errors", "funchost.timespan", "funchost.backoff")
+BASE_LAYER = ("funchost.errors", "funchost.timespan", "funchost.backoff", "funchost.config_section")
 EXTENSIONS = sorted(
     p.name for p in BINDINGS.iterdir() if (p / "__init__.py").exists() and p.name != "shared"
 )
