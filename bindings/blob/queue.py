@@ -8,25 +8,29 @@ host instance polls that queue (SharedBlobQueueListener) and runs the function t
 names, so the work spreads across instances while each message runs once at a time. A message
 whose blob is gone is dropped; one whose blob changed since (another ETag) is dropped and the
 scan is told to look at the blob again; one that failed ``poisonBlobThreshold`` times is copied
-to ``webjobs-blobtrigger-poison`` in the blob's account and deleted (QueueProcessor).
+to ``webjobs-blobtrigger-poison`` in the blob's account and deleted (QueueProcessor). The
+polling is the shared poll loop's (bindings/shared/poll.py), as for a queue trigger: a message
+stays invisible while its function runs, its settling is never cut short by a stop, and one
+whose function is cancelled at the stop deadline is made visible again at once.
 """
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
-import contextlib
 import json
 import logging
-import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from funchost.bindings.blob.paths import BlobPath
+from funchost.bindings.shared import storagequeue
 from funchost.bindings.shared.connections import Connection
-from funchost.bindings.shared.drain import finish_by
+from funchost.bindings.shared.failures import first_line
+from funchost.bindings.shared.poll import Outcome, PollLoop
+from funchost.bindings.shared.queuewatch import notify, unwatch, watch
+from funchost.bindings.shared.storagequeue import Lease
 
 if TYPE_CHECKING:
     from azure.storage.blob import BlobProperties
@@ -35,12 +39,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("funchost.blob")
 CATEGORY = "Host.Triggers.Blob"
-QUEUE_CATEGORY = "Host.Triggers.Queue"  # QueueProcessor's own lines
 QUEUE_PREFIX = "azure-webjobs-blobtrigger-"
 POISON_QUEUE = "webjobs-blobtrigger-poison"
 VISIBILITY_TIMEOUT = 600  # QueueListener: 10 minutes, renewed at half of it
 MAX_BATCH = 32  # QueuesOptions.MaxBatchSize
-MIN_POLL = 0.1  # QueuePollingIntervals.Minimum
 
 
 @dataclass(frozen=True)
@@ -133,6 +135,101 @@ class QueueOptions:
         return self.max_degree_of_parallelism - self.batch_size
 
 
+class BlobQueueSource:
+    """The host's blob-trigger queue as the poll loop's source (QueueProcessor's rules)."""
+
+    def __init__(
+        self,
+        queue: QueueClient,
+        options: QueueOptions,
+        poison_queue: Callable[[QueueMessage], QueueClient],
+    ) -> None:
+        self.queue = queue
+        self.options = options
+        self._poison_queue = poison_queue
+
+    @property
+    def visibility(self) -> float:
+        """QueueListener: a received message is invisible for 10 minutes, renewed at half."""
+        return VISIBILITY_TIMEOUT
+
+    async def receive(self, limit: int) -> list[Lease]:
+        """Up to limit messages; none while the queue does not exist (no blob was queued yet)."""
+        from azure.core.exceptions import ResourceNotFoundError
+
+        pages = self.queue.receive_messages(
+            messages_per_page=limit, max_messages=limit, visibility_timeout=VISIBILITY_TIMEOUT
+        )
+        try:
+            return [Lease(message, message.pop_receipt or "") async for message in pages]
+        except ResourceNotFoundError:
+            return []
+
+    async def renew(self, lease: Lease) -> bool:
+        """Keep the message invisible while its function runs (False once it is gone)."""
+        return await storagequeue.renew(self.queue, lease, VISIBILITY_TIMEOUT)
+
+    async def settle(self, lease: Lease, outcome: Outcome) -> None:
+        """Delete, poison or release the message (QueueProcessor.CompleteProcessingMessage)."""
+        message = lease.message
+        try:
+            if outcome is Outcome.SUCCEEDED:
+                await storagequeue.delete(self.queue, lease)
+            elif (
+                outcome is Outcome.POISON
+                or (message.dequeue_count or 0) >= self.options.poison_threshold
+            ):
+                poison = self._poison_queue(message)
+                await storagequeue.move_to_poison(
+                    self.queue, lease, poison, self.options.poison_threshold
+                )
+            else:
+                await storagequeue.release(self.queue, lease, 0)
+        except Exception as exc:
+            _log(
+                logging.ERROR,
+                "Completing message '%s' on the blob trigger queue '%s' failed: %s; it will be "
+                "delivered again when its visibility timeout ends.",
+                message.id,
+                self.queue.queue_name,
+                first_line(exc),
+            )
+
+    async def release(self, lease: Lease) -> None:
+        """Its function was cancelled at a stop: visible again at once, for the next host."""
+        await storagequeue.release(self.queue, lease, 0)
+
+    def poll_failed(self, exc: Exception, level: int) -> None:
+        """A receive failed; the hint says when nothing answered at all."""
+        _log(
+            level,
+            "The blob trigger queue '%s' could not be read: %s; trying again.%s",
+            self.queue.queue_name,
+            first_line(exc),
+            storagequeue.unreachable_hint(exc),
+        )
+
+    def poll_recovered(self) -> None:
+        """Reading works again after a failure."""
+        _log(logging.INFO, "The blob trigger queue '%s' is read again.", self.queue.queue_name)
+
+    def backing_off(self, delay: float) -> None:
+        """Nothing: the host logs no line per wait of its shared blob queue listener."""
+
+    def renew_failed(self, lease: Lease, exc: Exception) -> None:
+        """A renewal failed; the next one comes sooner, before the visibility ends."""
+        _log(logging.DEBUG, "Renewing message '%s' failed: %s", lease.message.id, first_line(exc))
+
+    def cancelling(self, count: int) -> None:
+        """Invocations cut off at the shutdown deadline; their messages are released."""
+        _log(
+            logging.WARNING,
+            "Cancelling %d blob trigger invocation(s) still running at the shutdown deadline; "
+            "their messages are made visible again at once.",
+            count,
+        )
+
+
 class BlobQueueListener:
     """Polls the host's blob-trigger queue and runs the functions its messages name."""
 
@@ -150,11 +247,8 @@ class BlobQueueListener:
         self._blob_changed = blob_changed
         self._blob_properties = blob_properties
         self._registrations: dict[str, Registration] = {}
-        self._wake = asyncio.Event()
-        self._room = asyncio.Event()
-        self._in_flight: set[asyncio.Task[None]] = set()
-        self._task: asyncio.Task[None] | None = None
-        self._queue_exists = False
+        self._source = BlobQueueSource(queue, options, self._poison_queue_of)
+        self._poll: PollLoop[Lease] | None = None
 
     def register(self, registration: Registration) -> None:
         """Dispatch messages for this function (by its id and its short name)."""
@@ -163,127 +257,51 @@ class BlobQueueListener:
 
     async def enqueue(self, message: BlobTriggerMessage) -> str:
         """AddMessageAndCreateIfNotExistsAsync; wakes this instance's poller. Returns the id."""
-        from azure.core.exceptions import ResourceNotFoundError
-
-        content = encode(message.to_json())
-        if not self._queue_exists:
-            with contextlib.suppress(Exception):  # exists already, or the send says why
-                await self.queue.create_queue()
-            self._queue_exists = True
-        try:
-            sent = await self.queue.send_message(content)
-        except ResourceNotFoundError:  # deleted meanwhile
-            await self.queue.create_queue()
-            sent = await self.queue.send_message(content)
-        self._wake.set()  # SharedQueueWatcher.Notify: poll now rather than after a back-off
+        sent = await storagequeue.send_creating_queue(self.queue, encode(message.to_json()))
+        notify(self.queue)  # SharedQueueWatcher.Notify: poll now rather than after a back-off
         return str(sent.id)
 
     def start(self) -> None:
         """Start polling in the background."""
-        if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._poll())
+        if self._poll is None:
+            name = f"The blob trigger queue '{self.queue.queue_name}'"
+            self._poll = PollLoop(self._source, self._handle, self.options, name=name)
+            watch(self.queue, self._poll.wake)
+            self._poll.start()
 
     async def stop(self, deadline: float) -> None:
-        """Stop polling; invocations in flight get until deadline, then are cancelled."""
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
-        await finish_by(self._in_flight, deadline)
-
-    # --- polling ----------------------------------------------------------------------
-
-    async def _poll(self) -> None:
-        delay = MIN_POLL
-        while True:
-            if len(self._in_flight) > self.options.new_batch_threshold:
-                self._room.clear()
-                await self._room.wait()
-                continue
-            messages = await self._receive()
-            if messages:
-                delay = MIN_POLL
-                for message in messages:
-                    self._spawn(message)
-                continue
-            await self._sleep(delay)
-            # RandomizedExponentialBackoffStrategy: double, with jitter, up to the maximum.
-            delay = min(self.options.max_polling_interval, delay * random.uniform(1.6, 2.4))
-
-    async def _receive(self) -> list[QueueMessage]:
-        from azure.core.exceptions import ResourceNotFoundError
-
-        count = self.options.batch_size
-        try:
-            pages = self.queue.receive_messages(
-                messages_per_page=count, max_messages=count, visibility_timeout=VISIBILITY_TIMEOUT
-            )
-            return [message async for message in pages]
-        except ResourceNotFoundError:
-            return []  # no blob was queued yet
-        except Exception as exc:
-            log.error(
-                "The blob trigger queue '%s' could not be read: %s; trying again.",
-                self.queue.queue_name,
-                _first_line(exc),
-                extra={"category": CATEGORY},
-            )
-            return []
-
-    async def _sleep(self, delay: float) -> None:
-        self._wake.clear()
-        with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), delay)
-
-    def _spawn(self, message: QueueMessage) -> None:
-        task = asyncio.get_running_loop().create_task(self._process(message))
-        self._in_flight.add(task)
-        task.add_done_callback(self._finished)
-
-    def _finished(self, task: asyncio.Task[None]) -> None:
-        self._in_flight.discard(task)
-        self._room.set()
+        """Stop polling; invocations in flight get until deadline, then are cancelled and
+        their messages made visible again."""
+        poll, self._poll = self._poll, None
+        if poll is not None:
+            unwatch(self.queue, poll.wake)
+            await poll.stop(deadline)
 
     # --- one message --------------------------------------------------------------------
 
-    async def _process(self, message: QueueMessage) -> None:
-        receipt = [message.pop_receipt]  # renewals hand out new pop receipts
-        keeper = asyncio.get_running_loop().create_task(self._keep_invisible(message, receipt))
-        try:
-            if message.dequeue_count and message.dequeue_count > self.options.poison_threshold:
-                succeeded = False  # BeginProcessingMessageAsync: straight to the poison queue
-            else:
-                succeeded = await self._execute(message)
-        finally:
-            keeper.cancel()
-            await asyncio.gather(keeper, return_exceptions=True)
-        await asyncio.shield(self._complete(message, receipt[0], succeeded))
-
-    async def _keep_invisible(self, message: QueueMessage, receipt: list[str | None]) -> None:
-        while True:
-            await asyncio.sleep(VISIBILITY_TIMEOUT / 2)
-            with contextlib.suppress(Exception):  # the next try, or the timeout, tells
-                updated = await self.queue.update_message(
-                    message.id, receipt[0], visibility_timeout=VISIBILITY_TIMEOUT
-                )
-                receipt[0] = updated.pop_receipt
+    async def _handle(self, lease: Lease) -> Outcome:
+        message = lease.message
+        if message.dequeue_count and message.dequeue_count > self.options.poison_threshold:
+            return Outcome.POISON  # BeginProcessingMessageAsync: straight to the poison queue
+        return Outcome.SUCCEEDED if await self._execute(message) else Outcome.FAILED
 
     async def _execute(self, message: QueueMessage) -> bool:
         """BlobQueueTriggerExecutor.ExecuteAsync; True also for messages that are dropped."""
         try:
             parsed = BlobTriggerMessage.from_json(decode(str(message.content)))
         except ValueError as exc:
-            log.error(
+            _log(
+                logging.ERROR,
                 "Message '%s' in queue '%s' is not a blob trigger message: %s",
                 message.id,
                 self.queue.queue_name,
                 exc,
-                extra={"category": CATEGORY},
             )
             return False
         registration = self._registrations.get(parsed.function_id)
         if registration is None:
-            _debug(
+            _log(
+                logging.DEBUG,
                 "Function '%s' not found for blob '%s' (message '%s'); the message is deleted.",
                 parsed.function_id,
                 parsed.blob,
@@ -298,16 +316,21 @@ class BlobQueueListener:
         try:
             properties = await self._blob_properties(registration, parsed.path)
         except Exception as exc:
-            log.error(
+            _log(
+                logging.ERROR,
                 "Blob '%s' could not be read for function '%s': %s",
                 parsed.path,
                 registration.function_id,
-                _first_line(exc),
-                extra={"category": CATEGORY},
+                first_line(exc),
             )
             return False
         if properties is None:
-            _debug("Blob '%s' not found (message '%s'); nothing to run.", parsed.blob, message.id)
+            _log(
+                logging.DEBUG,
+                "Blob '%s' not found (message '%s'); nothing to run.",
+                parsed.blob,
+                message.id,
+            )
             return True
         if registration.scans and properties.etag != parsed.etag:
             # Changed since it was queued: the scan looks again and queues the new version.
@@ -315,35 +338,9 @@ class BlobQueueListener:
             return True
         return await registration.run(parsed, message, properties)
 
-    async def _complete(self, message: QueueMessage, receipt: str | None, succeeded: bool) -> None:
-        """Delete, poison or release the message (QueueProcessor.CompleteProcessingMessage)."""
-        try:
-            if succeeded:
-                await self._delete(message, receipt)
-            elif (message.dequeue_count or 0) >= self.options.poison_threshold:
-                await self._poison(message)
-                await self._delete(message, receipt)
-            else:
-                await self.queue.update_message(message.id, receipt, visibility_timeout=0)
-        except Exception as exc:
-            # Someone else took it over, or it is gone: its visibility timeout decides.
-            _debug("Completing message '%s' failed: %s", message.id, _first_line(exc))
-
-    async def _delete(self, message: QueueMessage, receipt: str | None) -> None:
-        await self.queue.delete_message(message.id, receipt)
-
-    async def _poison(self, message: QueueMessage) -> None:
-        registration = self._registration_of(message)
-        poison = self._poison_queue(registration)
-        log.warning(
-            "Message has reached MaxDequeueCount of %d. Moving message to queue '%s'.",
-            self.options.poison_threshold,
-            poison.queue_name,
-            extra={"category": QUEUE_CATEGORY},
-        )
-        with contextlib.suppress(Exception):  # exists already, or the send says why
-            await poison.create_queue()
-        await poison.send_message(message.content)
+    def _poison_queue_of(self, message: QueueMessage) -> QueueClient:
+        """The poison queue of the function the message names (its blob's account)."""
+        return self._poison_queue(self._registration_of(message))
 
     def _registration_of(self, message: QueueMessage) -> Registration | None:
         try:
@@ -353,10 +350,5 @@ class BlobQueueListener:
         return self._registrations.get(function_id)
 
 
-def _debug(message: str, *args: Any) -> None:
-    log.debug(message, *args, extra={"category": CATEGORY})
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc)
-    return text.splitlines()[0] if text else type(exc).__name__
+def _log(level: int, message: str, *args: object) -> None:
+    log.log(level, message, *args, extra={"category": CATEGORY})

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import contextlib
 import json
 from collections.abc import Mapping
 from datetime import datetime, timezone
@@ -30,7 +29,6 @@ from funchost.errors import BindingError
 
 if TYPE_CHECKING:
     from azure.storage.queue import QueueMessage
-    from azure.storage.queue.aio import QueueClient
 
 # DateTimeOffset.MaxValue as Json.NET writes it: the host's value for a missing time.
 MAX_DATE = "9999-12-31T23:59:59.9999999+00:00"
@@ -180,18 +178,3 @@ def _item_text(item: Any) -> str:
     if isinstance(item, Mapping | list):
         return json.dumps(item, indent=2, ensure_ascii=False)
     return json.dumps(item)
-
-
-async def send_creating_queue(client: QueueClient, text: str) -> None:
-    """Send one message, creating the queue when it does not exist (AddMessageAndCreate...)."""
-    from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
-
-    try:
-        await client.send_message(text)
-        return
-    except ResourceNotFoundError as exc:
-        if getattr(exc, "error_code", None) not in (None, "QueueNotFound"):
-            raise
-    with contextlib.suppress(ResourceExistsError):  # created meanwhile by another writer
-        await client.create_queue()
-    await client.send_message(text)

@@ -1,10 +1,11 @@
 """Azure Storage queues: the ``queueTrigger`` trigger and the ``queue`` output binding.
 
-The trigger's listener is in queue_listener.py, message shapes in queue_messages.py and the
-host.json options in queue_config.py. The output writes each message after the function
-succeeded (the invoker writes outputs only then), to a queue whose name may hold binding
-expressions (``{queueTrigger}``, ``{rand-guid}``...), creating the queue when it is missing, in
-the ``messageEncoding`` of host.json, as the extension's ``QueueAsyncCollector`` does.
+The trigger's listener is in listener.py (its queue side in source.py), message shapes in
+messages.py and the host.json options in config.py. The output writes each message after the
+function succeeded (the invoker writes outputs only then), to a queue whose name may hold
+binding expressions (``{queueTrigger}``, ``{rand-guid}``...), creating the queue when it is
+missing, in the ``messageEncoding`` of host.json, as the extension's ``QueueAsyncCollector``
+does.
 """
 
 from __future__ import annotations
@@ -25,14 +26,15 @@ from funchost.bindings.queue.config import (
     queues_options,
 )
 from funchost.bindings.queue.listener import QueueTriggerConfig, QueueTriggerListener
-from funchost.bindings.queue.messages import encode_body, output_bodies, send_creating_queue
-from funchost.bindings.queue.settle import notify
+from funchost.bindings.queue.messages import encode_body, output_bodies
 from funchost.bindings.shared.expressions import Template, compile_template, trigger_values
+from funchost.bindings.shared.queuewatch import notify
 from funchost.bindings.shared.storage import (
     StorageProvider,
     queue_service_client,
     storage_connection,
 )
+from funchost.bindings.shared.storagequeue import send_creating_queue
 from funchost.errors import BindingError, FunchostError
 
 if TYPE_CHECKING:
@@ -69,7 +71,7 @@ class QueueOutput:
         client = self._client(name)
         for body in output_bodies(datum):
             await self._send(client, name, encode_body(body, self._encoding))
-        notify(queue_service_client(self._connection).url, name)
+        notify(client)
 
     def _resolve(self, event: TriggerEvent) -> str:
         if self._template is None:

@@ -4,27 +4,39 @@ A message is deleted only after its function succeeded, so a host that dies (SIG
 the messages it held invisible; they come back when their visibility timeout ends and run
 again. The test shortens the host's 10-minute visibility with FUNCHOST_QUEUE_MESSAGE_VISIBILITY
 (3 s) so the second host sees them soon. Only messages in flight at the kill may run twice,
-and at most batchSize + newBatchThreshold are ever in flight.
+and at most batchSize + newBatchThreshold are ever in flight. A function still running at the
+stop deadline is cancelled and its message made visible again at once (the in-process test at
+the end drives the listener itself, with the host's 10 minutes left as they are).
 """
 
 from __future__ import annotations
 
+import asyncio
 import signal
 from collections import Counter
 
+from azure.storage.queue import QueueMessage
 from azurite import Azurite
 from conftest import Host, StartHost
 from queue_helpers import (
     APP,
+    client,
     lines_with,
     message_count,
     queue_env,
     send,
+    stored,
     unique,
     wait_lines,
     wait_until,
     words_after,
 )
+
+from funchost.bindings.base import InvocationResult, TriggerEvent
+from funchost.bindings.queue.config import QueuesOptions
+from funchost.bindings.queue.listener import QueueTriggerConfig, QueueTriggerListener
+from funchost.bindings.shared.connections import Connection
+from funchost.bindings.shared.storage import close_clients
 
 OPTION = "AzureFunctionsJobHost__extensions__queues__"
 BATCH, THRESHOLD = 16, 8
@@ -99,4 +111,46 @@ def test_a_stopped_host_finishes_what_it_holds_and_repeats_nothing(
     second = _run_until_empty(start_host, azurite, queue)
     processed = done + _seen(second, "DONE")
     assert sorted(processed) == sorted(names)  # each exactly once
+    assert message_count(azurite, f"{queue}-poison") == 0
+
+
+def test_a_message_cancelled_at_the_stop_deadline_is_visible_again_right_after_stop(
+    azurite: Azurite,
+) -> None:
+    queue = unique("cut")
+    [sent] = send(azurite, queue, "cut short")
+    config = QueueTriggerConfig(
+        function_name="cut",
+        queue=queue,
+        poison_queue=f"{queue}-poison",
+        connection=Connection(
+            "AzureWebJobsStorage", "AzureWebJobsStorage", azurite.connection_string
+        ),
+        options=QueuesOptions(),  # invisible for the host's 10 minutes while it runs
+        binary=False,
+    )
+
+    async def scenario() -> tuple[list[str], list[QueueMessage]]:
+        started = asyncio.Event()
+
+        async def dispatch(event: TriggerEvent) -> InvocationResult:
+            started.set()
+            await asyncio.Event().wait()  # a function still running at the deadline
+            raise AssertionError("never set")
+
+        listener = QueueTriggerListener(config, dispatch)
+        await listener.start()
+        try:
+            await asyncio.wait_for(started.wait(), 20)
+            hidden = await asyncio.to_thread(stored, azurite, queue)
+            await listener.stop(asyncio.get_running_loop().time())  # the deadline is now
+            peek = client(azurite, queue).peek_messages
+            return hidden, await asyncio.to_thread(peek, max_messages=32)
+        finally:
+            await listener.stop(asyncio.get_running_loop().time())
+            await close_clients()
+
+    hidden, visible = asyncio.run(scenario())
+    assert hidden == []  # taken by the listener
+    assert [(m.id, m.dequeue_count) for m in visible] == [(sent.id, 1)]  # back, not run again
     assert message_count(azurite, f"{queue}-poison") == 0
