@@ -1,7 +1,7 @@
 """Blob trigger (``@app.blob_trigger``): runs a function once for each new or changed blob.
 
-How blobs are found, queued and run is the WebJobs blob extension's (blob_scan.py,
-blob_queue.py, blob_receipts.py, shared per host in blob_shared.py). This module configures
+How blobs are found, queued and run is the WebJobs blob extension's (scan.py, queue.py,
+receipts.py, shared per host in shared.py). This module configures
 one function's trigger, registers it with those, serves the Event Grid webhook for
 ``source="EventGrid"`` (``/runtime/webhooks/blobs?functionName=Host.Functions.<name>``: each
 event queues its blob, nothing is scanned), and builds what the function gets: the content

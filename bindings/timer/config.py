@@ -2,7 +2,7 @@
 
 Everything that can be wrong with a timer (schedule, time zone, flags, host storage, host.json
 ``singleton``) is found here, when the function is loaded, so a bad one is disabled with its
-reason before the host starts; the listener (timer.py) only runs what was accepted.
+reason before the host starts; the listener (listener.py) only runs what was accepted.
 """
 
 from __future__ import annotations

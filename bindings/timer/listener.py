@@ -1,8 +1,8 @@
 """Timer trigger: runs a function on an NCRONTAB or TimeSpan schedule, as the Functions host.
 
 The listener follows the WebJobs timer extension's TimerListener: one host instance holds the
-listener singleton (timer_lock.py); it reads the schedule status and runs a missed occurrence
-once with IsPastDue (timer_state.py), or runs at start with runOnStartup; then it waits for
+listener singleton (shared/singleton.py); it reads the schedule status and runs a missed occurrence
+once with IsPastDue (state.py), or runs at start with runOnStartup; then it waits for
 each occurrence and never overlaps two runs: a run that outlasts occurrences delays the next
 one, and the occurrences it covered become one run right after it, as in the host. The
 function gets the JSON the host sends (TimerInfo), which the library decodes as
