@@ -17,7 +17,7 @@ import functools
 import logging
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from email.utils import formatdate
 from http import HTTPStatus
 from typing import Any, NamedTuple
@@ -332,7 +332,7 @@ def encode(message: RawRequestMessage, answer: HttpAnswer, keep_alive: bool) -> 
     Content-Length from the body; none and no body for 1xx, 204 and 304; for HEAD the
     length of the body a GET would get, without it. Content-Type defaults to
     application/octet-stream for a non-empty body; Date, Server and Connection are added
-    unless the answer set them. A header with CR or LF raises ValueError (no injection).
+    unless the answer set them. An answer ``check_answer`` refuses raises its ValueError.
     """
     is_head = message.method == hdrs.METH_HEAD
     status, body = answer.status, answer.body
@@ -345,6 +345,35 @@ def encode(message: RawRequestMessage, answer: HttpAnswer, keep_alive: bool) -> 
     if is_head or status in (204, 304) or status < 200:
         body = b""
     return b"".join((fixed, length, date, b"\r\n")), body
+
+
+def check_answer(status: int, headers: Iterable[tuple[str, str]]) -> None:
+    """Raise ValueError, saying why, when HTTP/1.1 cannot carry this status or these headers.
+
+    The one check of an answer, whichever way it goes out: ``encode`` meets it once per
+    distinct head (cached with the head, so the short way pays nothing per request), and
+    aiohttp's way calls it before it builds a Response, which would write anything.
+    """
+    if not 100 <= status <= 999:
+        raise ValueError(f"HTTP status {status} is out of range; expected 100-999")
+    for name, value in headers:
+        _check_header_text(name)
+        _check_header_text(value)
+
+
+def _check_header_text(text: str) -> None:
+    if "\r" in text or "\n" in text:  # it would end the line and start another (injection)
+        raise ValueError("a response header contains CR or LF; expected one line per header")
+    if text.isascii():
+        return  # the common case: nothing to encode
+    try:
+        # surrogateescape: bytes the parser could not decode (an echoed header) go back out
+        # as they came; any other surrogate has no bytes at all.
+        text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        raise ValueError(
+            "a response header holds a lone surrogate; expected text UTF-8 can encode"
+        ) from None
 
 
 @functools.lru_cache(maxsize=256)
@@ -360,8 +389,7 @@ def _fixed_head(
 
     Also whether Content-Length and Date are still to add.
     """
-    if not 100 <= status <= 999:
-        raise ValueError(f"HTTP status {status} is out of range; expected 100-999")
+    check_answer(status, headers)
     no_body = status in (204, 304) or status < 200
     names = {name.lower() for name, _ in headers}
     lines = [f"HTTP/{version.major}.{version.minor} {status} {_REASONS.get(status, '')}"]
@@ -373,9 +401,6 @@ def _fixed_head(
     if "connection" not in names:
         lines.extend(_connection(version, keep_alive))
     text = "".join(f"{line}\r\n" for line in lines)
-    # Each line ends in one CRLF; any other CR or LF came from a header and would split it.
-    if text.count("\n") != len(lines) or text.count("\r") != len(lines):
-        raise ValueError("a response header contains CR or LF; expected one line per header")
     # Content-Length is kept as the function set it only by a HEAD answer: the GET's length.
     framed = not no_body and "content-length" not in names
     return text.encode("utf-8", "surrogateescape"), framed, "date" not in names

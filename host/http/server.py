@@ -28,7 +28,7 @@ from multidict import CIMultiDict
 
 from funchost.bindings.base import TEXT_PLAIN, AnswerHandler, HttpAnswer, HttpHandler
 from funchost.host.http import admin
-from funchost.host.http.connection import Connection, WriteBatch
+from funchost.host.http.connection import Connection, WriteBatch, check_answer
 from funchost.host.http.keys import ADMIN, ANONYMOUS, AUTH_LEVELS, SYSTEM, Keys
 from funchost.host.http.routing import RouteError, RouteTable, compile_route
 
@@ -100,7 +100,7 @@ class HttpServer:
     ) -> None:
         """Register a function's route; a conflicting route raises RouteError."""
         level = _level(auth_level, function_name)
-        target = _Target(_web_handler(handler), function_name, level, answer=handler)
+        target = _Target(_web_handler(handler, function_name), function_name, level, answer=handler)
         self._table.add(compile_route(template, function_name), methods, target, function_name)
 
     def add_webhook(self, extension: str, function_name: str, handler: HttpHandler) -> None:
@@ -215,10 +215,9 @@ class HttpServer:
             finally:
                 connection.running = None
         try:
-            connection.write(message, answer, keep_alive)
-        except ValueError as exc:  # a status or header that cannot go on the wire
-            log.error("Functions.%s answered what HTTP cannot carry: %s", target.function_name, exc)
-            connection.write(message, HttpAnswer(500, []), keep_alive)
+            connection.write(message, answer, keep_alive)  # check_answer() runs in here
+        except ValueError as exc:
+            connection.write(message, _cannot_carry(target.function_name, exc), keep_alive)
         return keep_alive
 
     def _function_route(self, message: RawRequestMessage) -> tuple[_Target, dict[str, str]] | None:
@@ -400,7 +399,7 @@ async def _never(request: web.BaseRequest, params: dict[str, str]) -> web.Stream
 _ADMIN_TARGET = _Target(_never, "", ADMIN)
 
 
-def _web_handler(answer: AnswerHandler) -> HttpHandler:
+def _web_handler(answer: AnswerHandler, function_name: str) -> HttpHandler:
     """A function route the aiohttp way (with middlewares, or after a 100-continue)."""
 
     async def handle(request: web.BaseRequest, params: dict[str, str]) -> web.StreamResponse:
@@ -412,10 +411,20 @@ def _web_handler(answer: AnswerHandler) -> HttpHandler:
             log.debug("client disconnected while sending the body of %s", request.path)
             return web.Response(status=400)
         found = await answer(request.message, body, params)
+        try:
+            check_answer(found.status, found.headers)
+        except ValueError as exc:
+            found = _cannot_carry(function_name, exc)
         headers = CIMultiDict(found.headers)
         return web.Response(status=found.status, body=found.body or None, headers=headers)
 
     return handle
+
+
+def _cannot_carry(function_name: str, problem: ValueError) -> HttpAnswer:
+    """The 500 for an answer ``check_answer`` refused, and the one error line naming it."""
+    log.error("Functions.%s answered what HTTP cannot carry: %s", function_name, problem)
+    return HttpAnswer(500, [])
 
 
 class _BodyRefused(Exception):
