@@ -26,15 +26,19 @@ from aiohttp.http_writer import StreamWriter
 from aiohttp.streams import EmptyStreamReader, StreamReader
 from multidict import CIMultiDict
 
-from funchost.bindings.base import TEXT_PLAIN, AnswerHandler, HttpAnswer, HttpHandler
+from funchost.bindings.base import HttpHandler
 from funchost.host.http import admin
-from funchost.host.http.connection import Connection, WriteBatch, check_answer
+from funchost.host.http.connection import Connection, WriteBatch
+from funchost.host.http.framing import TEXT_PLAIN, Answer, HostAnswer, check_answer
 from funchost.host.http.keys import ADMIN, ANONYMOUS, AUTH_LEVELS, SYSTEM, Keys
 from funchost.host.http.routing import RouteError, RouteTable, compile_route
 
 log = logging.getLogger("funchost.server")
 
 RequestHandler = Callable[[web.BaseRequest], Awaitable[web.StreamResponse]]
+# A function route: the request as aiohttp parsed it, its whole body and the route values.
+# The HTTP binding's AnswerHandler is one (it answers an HttpAnswer, which is an Answer).
+FunctionAnswer = Callable[[RawRequestMessage, bytes, dict[str, str]], Awaitable[Answer]]
 # A middleware gets the request and the rest of the chain, as aiohttp's do.
 Middleware = Callable[[web.BaseRequest, RequestHandler], Awaitable[web.StreamResponse]]
 
@@ -66,7 +70,7 @@ class _Target:
     function_name: str
     auth_level: str
     system_key: str = ""  # for webhooks: the one system key that opens them
-    answer: AnswerHandler | None = None  # function routes: the short way
+    answer: FunctionAnswer | None = None  # function routes: the short way
 
 
 class HttpServer:
@@ -94,7 +98,7 @@ class HttpServer:
         self,
         template: str,
         methods: frozenset[str] | None,
-        handler: AnswerHandler,
+        handler: FunctionAnswer,
         function_name: str,
         auth_level: str = "function",
     ) -> None:
@@ -197,7 +201,7 @@ class HttpServer:
         target, params = found
         keep_alive = not message.should_close
         if self.keys is not None and not self._key_allowed(target, message):
-            answer = HttpAnswer(401, [])
+            answer: Answer = _UNAUTHORIZED
         else:
             body = b""
             if type(payload) is not EmptyStreamReader:  # most GETs have no body to read
@@ -399,7 +403,7 @@ async def _never(request: web.BaseRequest, params: dict[str, str]) -> web.Stream
 _ADMIN_TARGET = _Target(_never, "", ADMIN)
 
 
-def _web_handler(answer: AnswerHandler, function_name: str) -> HttpHandler:
+def _web_handler(answer: FunctionAnswer, function_name: str) -> HttpHandler:
     """A function route the aiohttp way (with middlewares, or after a 100-continue)."""
 
     async def handle(request: web.BaseRequest, params: dict[str, str]) -> web.StreamResponse:
@@ -421,16 +425,20 @@ def _web_handler(answer: AnswerHandler, function_name: str) -> HttpHandler:
     return handle
 
 
-def _cannot_carry(function_name: str, problem: ValueError) -> HttpAnswer:
+def _cannot_carry(function_name: str, problem: ValueError) -> Answer:
     """The 500 for an answer ``check_answer`` refused, and the one error line naming it."""
     log.error("Functions.%s answered what HTTP cannot carry: %s", function_name, problem)
-    return HttpAnswer(500, [])
+    return _SERVER_ERROR
+
+
+_UNAUTHORIZED = HostAnswer(401)
+_SERVER_ERROR = HostAnswer(500)
 
 
 class _BodyRefused(Exception):
     """The body cannot be taken; ``answer`` says why."""
 
-    def __init__(self, answer: HttpAnswer) -> None:
+    def __init__(self, answer: Answer) -> None:
         super().__init__(answer.status)
         self.answer = answer
 
@@ -446,11 +454,11 @@ async def _read_body(payload: StreamReader, limit: int) -> bytes:
                 raise _BodyRefused(_too_large(limit, size))  # the rest stays unread
             chunks.append(chunk)
     except HttpProcessingError as exc:  # e.g. a malformed chunked body
-        raise _BodyRefused(HttpAnswer(400, [TEXT_PLAIN], exc.message.encode())) from None
+        raise _BodyRefused(HostAnswer(400, (TEXT_PLAIN,), exc.message.encode())) from None
     return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
-def _too_large(limit: int, size: int) -> HttpAnswer:
+def _too_large(limit: int, size: int) -> Answer:
     """The 413 aiohttp answers when a body passes client_max_size, in the same words."""
     text = f"Maximum request body size {limit} exceeded, actual body size {size}"
-    return HttpAnswer(413, [TEXT_PLAIN], text.encode())
+    return HostAnswer(413, (TEXT_PLAIN,), text.encode())

@@ -12,15 +12,15 @@ import pytest
 from aiohttp.http import RawRequestMessage
 from aiohttp.streams import StreamReader
 
-from funchost.bindings.base import HttpAnswer
 from funchost.host.http import connection as connection_module
 from funchost.host.http.connection import Connection
+from funchost.host.http.framing import HostAnswer
 
 REQUEST = b"GET /x HTTP/1.1\r\nHost: h\r\n\r\n"
 
 
 async def _hello(conn: Connection, message: RawRequestMessage, payload: StreamReader) -> bool:
-    conn.write(message, HttpAnswer(200, [], b"hi"), keep_alive=True)
+    conn.write(message, HostAnswer(200, (), b"hi"), keep_alive=True)
     return True
 
 

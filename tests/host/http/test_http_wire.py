@@ -22,8 +22,7 @@ from http_helpers import REQUEST_TIMEOUT, get, lines_since, mark, serving
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
-from funchost.bindings.base import HttpAnswer
-from funchost.host.http.connection import check_answer, encode
+from funchost.host.http.framing import HostAnswer, check_answer, encode
 
 
 @dataclass(frozen=True)
@@ -268,7 +267,7 @@ def test_a_large_answer_reaches_a_slow_reader_whole(wire_app: Host) -> None:
     assert (len(wire.body), wire.body == expected, rest) == (len(expected), True, b"")
 
 
-# --- encode(), the framing itself ------------------------------------------------------
+# --- encode(), the framing itself (host/http/framing.py) -----------------------------------
 
 
 def _message(method: str = "GET") -> RawRequestMessage:
@@ -279,14 +278,14 @@ def _message(method: str = "GET") -> RawRequestMessage:
 
 
 def test_encode_keeps_a_head_answers_content_length_and_sends_no_body() -> None:
-    answer = HttpAnswer(200, [("Content-Length", "42"), ("Content-Type", "text/plain")], b"")
+    answer = HostAnswer(200, [("Content-Length", "42"), ("Content-Type", "text/plain")], b"")
     head, body = encode(_message("HEAD"), answer, keep_alive=True)
     wire, _ = parse(head, head=True)
     assert ([v for k, v in wire.headers if k == "content-length"], body) == (["42"], b"")
 
 
 def test_encode_frames_no_body_for_204_and_refuses_cr_lf_and_bad_status() -> None:
-    head, body = encode(_message(), HttpAnswer(204, [], b"ignored"), True)
+    head, body = encode(_message(), HostAnswer(204, [], b"ignored"), True)
     wire, _ = parse(head, head=True)
     assert (wire.status_line, wire.header("content-length"), body) == (
         "HTTP/1.1 204 No Content",
@@ -294,9 +293,9 @@ def test_encode_frames_no_body_for_204_and_refuses_cr_lf_and_bad_status() -> Non
         b"",
     )
     with pytest.raises(ValueError, match="CR or LF"):
-        encode(_message(), HttpAnswer(200, [("X", "a\nb")]), True)
+        encode(_message(), HostAnswer(200, [("X", "a\nb")]), True)
     with pytest.raises(ValueError, match="out of range"):
-        encode(_message(), HttpAnswer(99, []), True)
+        encode(_message(), HostAnswer(99, []), True)
 
 
 def test_check_answer_lets_undecoded_bytes_out_and_refuses_other_surrogates() -> None:
