@@ -16,7 +16,7 @@ import logging
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import cast
+from typing import TYPE_CHECKING, cast
 from urllib.parse import unquote
 
 from aiohttp import hdrs, web
@@ -32,6 +32,9 @@ from funchost.host.http.connection import Connection, WriteBatch
 from funchost.host.http.framing import TEXT_PLAIN, Answer, HostAnswer, check_answer
 from funchost.host.http.keys import ADMIN, ANONYMOUS, AUTH_LEVELS, SYSTEM, Keys
 from funchost.host.http.routing import RouteError, RouteTable, compile_route
+
+if TYPE_CHECKING:
+    from funchost.bindings.http.router import FunctionRouter
 
 log = logging.getLogger("funchost.server")
 
@@ -462,3 +465,10 @@ def _too_large(limit: int, size: int) -> Answer:
     """The 413 aiohttp answers when a body passes client_max_size, in the same words."""
     text = f"Maximum request body size {limit} exceeded, actual body size {size}"
     return HostAnswer(413, (TEXT_PLAIN,), text.encode())
+
+
+if TYPE_CHECKING:
+    # The HTTP trigger checks its router with isinstance(), which sees method names only;
+    # this has mypy hold the server to the whole contract, without importing the binding.
+    def _serves_functions(server: HttpServer) -> FunctionRouter:
+        return server
