@@ -47,7 +47,7 @@ class BadRequest(NamedTuple):
     error: HttpProcessingError
 
 
-Serve = Callable[["Connection", RawRequestMessage, StreamReader], Awaitable[bool]]
+Serve = Callable[["HttpConnection", RawRequestMessage, StreamReader], Awaitable[bool]]
 Message = RawRequestMessage | BadRequest
 # Answers up to this size wait for the end of the loop's pass (WriteBatch); a bigger one is
 # handed to the transport at once, so its flow control can pause the connection.
@@ -68,9 +68,9 @@ class WriteBatch:
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
-        self._waiting: list[Connection] = []
+        self._waiting: list[HttpConnection] = []
 
-    def add(self, connection: Connection) -> None:
+    def add(self, connection: HttpConnection) -> None:
         """Send what ``connection`` holds when this pass of the loop ends."""
         if not self._waiting:
             self._loop.call_soon(self._send)
@@ -82,7 +82,7 @@ class WriteBatch:
             connection.flush()
 
 
-class Connection(BaseProtocol):
+class HttpConnection(BaseProtocol):
     """Parses requests and answers them one at a time, as HTTP/1.1 requires.
 
     ``serve`` answers one request and returns whether the connection may carry another.
@@ -94,7 +94,7 @@ class Connection(BaseProtocol):
         self,
         loop: asyncio.AbstractEventLoop,
         serve: Serve,
-        registry: set[Connection],
+        registry: set[HttpConnection],
         batch: WriteBatch,
     ) -> None:
         super().__init__(loop)
@@ -116,7 +116,8 @@ class Connection(BaseProtocol):
         self._pending: deque[tuple[Message, StreamReader]] = deque()
         self._payload: StreamReader | None = None  # the body of the request being answered
         self._task: asyncio.Task[None] | None = None
-        self.running: str | None = None  # the function answering now, for the shutdown drain
+        # The function answering now: the shutdown drain names it if it has to cancel it.
+        self.answering_function: str | None = None
         self._closing = False
         self._draining = False  # the server is stopping: no request after the current one
         self._idle_since = loop.time()

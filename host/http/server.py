@@ -26,7 +26,7 @@ from multidict import CIMultiDict
 
 from funchost.bindings.base import HttpHandler
 from funchost.host.http import admin
-from funchost.host.http.connection import Connection, WriteBatch
+from funchost.host.http.connection import HttpConnection, WriteBatch
 from funchost.host.http.framing import TEXT_PLAIN, Answer, HostAnswer, check_answer
 from funchost.host.http.keys import ANONYMOUS, Keys
 from funchost.host.http.resolver import FunctionHandler, Route, RouteResolver, Target
@@ -52,9 +52,9 @@ class HttpServer:
         self._backend = backend
         self._routes = RouteResolver(route_prefix, self._admin_api)
         self._server: asyncio.AbstractServer | None = None
-        self._connections: set[Connection] = set()
+        self._connections: set[HttpConnection] = set()
         # aiohttp's way: the middlewares around _route_web_request, chained by start().
-        self._handler: RequestHandler = self._route_web_request
+        self._middleware_chain: RequestHandler = self._route_web_request
         self.keys: Keys | None = None  # None: auth not enforced (local, loopback)
         self.middlewares: list[Middleware] = []
 
@@ -106,11 +106,11 @@ class HttpServer:
         handler: RequestHandler = self._route_web_request
         for middleware in reversed(self.middlewares):  # the first one listed runs first
             handler = _chained(middleware, handler)
-        self._handler = handler
+        self._middleware_chain = handler
         loop = asyncio.get_running_loop()
         batch = WriteBatch(loop)
         self._server = await loop.create_server(
-            lambda: Connection(loop, self._serve, self._connections, batch),
+            lambda: HttpConnection(loop, self._serve, self._connections, batch),
             host,
             port,
             backlog=128,
@@ -135,7 +135,7 @@ class HttpServer:
     async def _drain(self, grace: float) -> None:
         # Every request being answered, including one still waiting in the request queue
         # (maxConcurrentRequests) or for its body: it was accepted, so it is answered.
-        busy = {c.task: c.running for c in self._connections if c.task is not None}
+        busy = {c.task: c.answering_function for c in self._connections if c.task is not None}
         if not busy:
             return
         log.info("Waiting up to %g s for %d request(s) in flight.", grace, len(busy))
@@ -154,7 +154,7 @@ class HttpServer:
         await asyncio.wait(pending, timeout=_CLOSE_TIMEOUT)
 
     async def _serve(
-        self, connection: Connection, message: RawRequestMessage, payload: StreamReader
+        self, connection: HttpConnection, message: RawRequestMessage, payload: StreamReader
     ) -> bool:
         """Answer one request; whether the connection may carry another."""
         route = None if self.middlewares else self._short_way_route(message)
@@ -175,11 +175,11 @@ class HttpServer:
                 except ConnectionError:  # the client left while sending it: nobody to answer
                     return False
             assert target.function is not None  # _short_way_route picks only function routes
-            connection.running = target.function_name  # what the shutdown drain waits for
+            connection.answering_function = target.function_name  # named if the drain cancels it
             try:
                 answer = await target.function(message, body, params)
             finally:
-                connection.running = None
+                connection.answering_function = None
         try:
             connection.write(message, answer, keep_alive)  # check_answer() runs in here
         except ValueError as exc:
@@ -194,7 +194,7 @@ class HttpServer:
         return route if route is not None and route[0].function is not None else None
 
     async def _serve_web(
-        self, connection: Connection, message: RawRequestMessage, payload: StreamReader
+        self, connection: HttpConnection, message: RawRequestMessage, payload: StreamReader
     ) -> bool:
         """Answer through aiohttp's request and response, with the middlewares."""
         loop = asyncio.get_running_loop()
@@ -212,7 +212,7 @@ class HttpServer:
             client_max_size=MAX_BODY_BYTES,
         )
         try:
-            response = await self._handler(request)
+            response = await self._middleware_chain(request)
         except web.HTTPException as exc:
             response = exc
         except ConnectionError:
@@ -248,14 +248,14 @@ class HttpServer:
     async def _run_target(
         self, target: Target, request: web.BaseRequest, params: dict[str, str]
     ) -> web.StreamResponse:
-        connection = cast(Connection, request.protocol)  # ours: see _serve_web
-        connection.running = target.function_name  # what the shutdown drain waits for
+        connection = cast(HttpConnection, request.protocol)  # ours: see _serve_web
+        connection.answering_function = target.function_name  # named if the drain cancels it
         try:
             if target.handler is not None:
                 return await target.handler(request, params)
             return await _answer_function(target, request, params)
         finally:
-            connection.running = None
+            connection.answering_function = None
 
     async def _admin_api(
         self, request: web.BaseRequest, params: dict[str, str]
