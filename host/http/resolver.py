@@ -33,10 +33,11 @@ from funchost.host.http.routing import RouteError, RouteTable, compile_route
 # The HTTP binding's AnswerHandler is one (it answers an HttpAnswer, which is an Answer).
 FunctionHandler = Callable[[RawRequestMessage, bytes, dict[str, str]], Awaitable[Answer]]
 
-_WEBHOOKS = "/runtime/webhooks/"
-_ADMIN = "/admin/"
+# Paths as resolve() compares them: without their outer slashes, lower-cased.
+_WEBHOOKS = "runtime/webhooks/"
+_ADMIN = "admin/"
 _HOST_PREFIXES = (_WEBHOOKS, _ADMIN)
-_PING = "/admin/host/ping"
+_PING = "admin/host/ping"
 _PING_METHODS = frozenset({"GET", "POST"})
 _ENCODED_SLASH = re.compile("(%2[fF])")
 
@@ -84,6 +85,7 @@ class RouteResolver:
     def __init__(self, route_prefix: str, admin_api: HttpHandler) -> None:
         self.route_prefix = route_prefix.strip("/")
         self._prefix_lower = self.route_prefix.lower()
+        self._prefix_slash = self._prefix_lower + "/"
         self._functions: RouteTable[Target] = RouteTable()
         self._system: dict[str, _SystemRoute] = {}
         self._webhooks: dict[tuple[str, str], Target] = {}
@@ -119,10 +121,10 @@ class RouteResolver:
         auth_level: str,
     ) -> None:
         """An exact path outside routePrefix; one function per path."""
-        key = _lowered(path)
+        key = path.strip("/").lower()
         if key in self._system:
             other = self._system[key].target.function_name
-            raise RouteError(function_name, f"path '{key}' is already served by '{other}'")
+            raise RouteError(function_name, f"path '/{key}' is already served by '{other}'")
         target = Target(function_name, _level(auth_level, function_name), handler=handler)
         self._system[key] = _SystemRoute(methods, target)
 
@@ -140,11 +142,11 @@ class RouteResolver:
 
     def resolve(self, method: str, url: URL) -> Route | None:
         """The target and route values of a request, or None: nothing here, 404."""
-        path = kestrel_path(url.raw_path)
-        lowered = _lowered(path)
+        path = kestrel_path(url.raw_path).strip("/")
+        lowered = path.lower()  # once, for every comparison below
         if lowered in self._system or lowered.startswith(_HOST_PREFIXES):
             return self._host_route(method, url, path, lowered)
-        return self._function_route(method, path)
+        return self._function_route(method, path, lowered)
 
     def _host_route(self, method: str, url: URL, path: str, lowered: str) -> Route | None:
         """Precedence 1 to 3: the paths the host serves before any function route."""
@@ -156,21 +158,19 @@ class RouteResolver:
         if lowered.startswith(_ADMIN):
             if lowered == _PING and method in _PING_METHODS:
                 return _PING_TARGET, {}
-            return self._admin, {"path": lowered}
-        return self._function_route(method, path)  # a system route's path, another method
+            return self._admin, {"path": "/" + lowered}
+        return self._function_route(method, path, lowered)  # a system route's path, another method
 
-    def _function_route(self, method: str, path: str) -> Route | None:
+    def _function_route(self, method: str, path: str, lowered: str) -> Route | None:
         """The function route below routePrefix (matched case-insensitively, as ASP.NET does)."""
-        relative = path.strip("/")
         if self._prefix_lower:
-            lowered = relative.lower()
             if lowered == self._prefix_lower:
-                relative = ""
-            elif lowered.startswith(self._prefix_lower + "/"):
-                relative = relative[len(self.route_prefix) + 1 :]
+                path = ""
+            elif lowered.startswith(self._prefix_slash):
+                path = path[len(self.route_prefix) + 1 :]
             else:
                 return None
-        return self._functions.match(method, relative)
+        return self._functions.match(method, path)
 
     def _webhook(self, extension: str, query: MultiDictProxy[str]) -> Route | None:
         # Query names are case-insensitive in the Functions host (ParseQueryString).
@@ -183,11 +183,6 @@ class RouteResolver:
         # A known extension, an unknown function: checked for the key first, then 404.
         key = f"{extension}_extension"
         return Target(name, SYSTEM, handler=_no_function(name), system_key=key), {}
-
-
-def _lowered(path: str) -> str:
-    """The path as system routes and the admin and webhook prefixes are matched."""
-    return "/" + path.strip("/").lower()
 
 
 def _level(auth_level: str, function_name: str) -> str:
