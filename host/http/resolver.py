@@ -2,14 +2,15 @@
 
 The short way (a function's answer written as bytes) and aiohttp's way (middlewares, the
 admin API, webhooks) ask the same ``RouteResolver.resolve``, so they cannot disagree on
-which target a request reaches. Precedence, as the Functions host has it:
+which target a request reaches. Precedence:
 
 1. a system route (e.g. ``/admin/warmup``) at its exact path, for its methods;
 2. ``/runtime/webhooks/<extension>``, the extension's webhooks (by ``functionName``);
 3. ``/admin/...``, the admin API (``/admin/host/ping`` without a key);
 4. the function routes, below routePrefix.
 
-Paths are matched after ``kestrel_path`` decodes them; the first three case-insensitively.
+Paths are matched as ``kestrel_path`` decodes them, case-insensitively, without their outer
+slashes.
 """
 
 from __future__ import annotations
@@ -89,7 +90,7 @@ class RouteResolver:
         self._functions: RouteTable[Target] = RouteTable()
         self._system: dict[str, _SystemRoute] = {}
         self._webhooks: dict[tuple[str, str], Target] = {}
-        # The path below /admin/ reaches the admin API as its route value "path".
+        # The admin API gets the whole lowered path ("/admin/...") as its route value "path".
         self._admin = Target("", ADMIN, handler=admin_api, continues=False)
 
     # --- registering -----------------------------------------------------------------
