@@ -17,7 +17,6 @@ from funchost.errors import BindingError
 
 if TYPE_CHECKING:
     from aiohttp import web
-    from aiohttp.http import RawRequestMessage
     from azure.functions.meta import Datum
 
 
@@ -78,22 +77,6 @@ Dispatch = Callable[[TriggerEvent], Awaitable[InvocationResult]]
 HttpHandler = Callable[["web.BaseRequest", dict[str, str]], Awaitable["web.StreamResponse"]]
 
 
-@dataclass(slots=True)
-class HttpAnswer:
-    """What an HTTP function answers; the host's server frames and writes it."""
-
-    status: int
-    headers: list[tuple[str, str]]
-    body: bytes = b""
-
-
-# The header of a plain-text answer (a str return value, the host's own error answers).
-TEXT_PLAIN = ("Content-Type", "text/plain; charset=utf-8")
-
-# A function route: the request as aiohttp parsed it, its whole body and the route values.
-AnswerHandler = Callable[["RawRequestMessage", bytes, dict[str, str]], Awaitable[HttpAnswer]]
-
-
 @dataclass(frozen=True)
 class Description:
     """How a listener presents its function: the start-up report's text, and a URL to call."""
@@ -145,21 +128,11 @@ class OutputBinding(Protocol):
 
 
 class HttpRouter(Protocol):
-    """The host's HTTP server, as triggers see it: a place to register routes."""
+    """The host's HTTP server, as triggers see it: a place to register webhooks and system routes.
 
-    @property
-    def route_prefix(self) -> str: ...
-
-    def add_route(
-        self,
-        template: str,
-        methods: frozenset[str] | None,
-        handler: AnswerHandler,
-        function_name: str,
-        auth_level: str = "function",
-    ) -> None:
-        """A function route under routePrefix; auth_level is anonymous, function or admin."""
-        ...
+    The HTTP trigger's function routes are its own part of the contract (bindings/http's
+    ``FunctionRouter``), with the answer types that only HTTP functions use.
+    """
 
     def add_webhook(self, extension: str, function_name: str, handler: HttpHandler) -> None:
         """Serve ``/runtime/webhooks/<extension>?functionName=<function_name>``.

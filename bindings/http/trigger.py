@@ -21,16 +21,16 @@ from azure.functions.meta import Datum
 
 from funchost.bindings.base import (
     NATIVE,
-    TEXT_PLAIN,
     BindingContext,
     BindingProvider,
     BindingSpec,
     Description,
     Dispatch,
-    HttpAnswer,
     OutputBinding,
     TriggerEvent,
 )
+from funchost.bindings.http.answer import HttpAnswer
+from funchost.bindings.http.router import FunctionRouter
 from funchost.errors import BindingError
 
 log = logging.getLogger("funchost.http")
@@ -45,17 +45,16 @@ class HttpTriggerListener:
     """Serves one HTTP-triggered function through the host's router."""
 
     def __init__(self, spec: BindingSpec, ctx: BindingContext, dispatch: Dispatch) -> None:
-        if ctx.http is None:
+        router = ctx.http
+        if not isinstance(router, FunctionRouter):
             raise BindingError("the HTTP trigger needs the host's HTTP server")
         self._dispatch = dispatch
         self._output_names = _http_output_names(ctx.function_bindings)
         self.methods = _methods(spec.properties.get("methods"), ctx.function_name)
         self.route = str(spec.properties.get("route") or ctx.function_name)
-        self._prefix = ctx.http.route_prefix
+        self._prefix = router.route_prefix
         self.auth_level = str(spec.properties.get("authLevel") or "function").lower()
-        ctx.http.add_route(
-            self.route, self.methods, self.answer, ctx.function_name, self.auth_level
-        )
+        router.add_route(self.route, self.methods, self.answer, ctx.function_name, self.auth_level)
 
     def describe(self, base_url: str) -> Description:
         """``[GET,POST] http://localhost:7071/api/route``, as Core Tools prints it."""
@@ -151,12 +150,14 @@ def answer_from_datum(datum: Datum | None, *, head: bool = False) -> HttpAnswer:
     if datum.type == "http":
         return _from_http_value(datum.value, head)
     if datum.type == "string":
-        return HttpAnswer(200, [TEXT_PLAIN], datum.value.encode())
+        return HttpAnswer(200, [_TEXT_PLAIN], datum.value.encode())
     if datum.type == "bytes":
         return HttpAnswer(200, [_OCTET_STREAM], datum.value)
     raise BindingError(f"cannot turn a {datum.type!r} value into an HTTP response")
 
 
+# What the library's converter sends with a str or bytes return value.
+_TEXT_PLAIN = ("Content-Type", "text/plain; charset=utf-8")
 _OCTET_STREAM = ("Content-Type", "application/octet-stream")
 # The server frames the body itself; a stale Content-Length from the function would cut the
 # body short or leave bytes that corrupt the next response on the connection.

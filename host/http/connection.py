@@ -13,18 +13,13 @@ using this object as their protocol.
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
-import time
 from collections import deque
 from collections.abc import Awaitable, Callable
-from email.utils import formatdate
-from http import HTTPStatus
 from typing import Any, NamedTuple
 
-from aiohttp import hdrs
 from aiohttp.base_protocol import BaseProtocol
-from aiohttp.http import SERVER_SOFTWARE, HttpVersion, HttpVersion10, RawRequestMessage
+from aiohttp.http import HttpVersion10, RawRequestMessage
 from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.http_parser import HttpRequestParser
 from aiohttp.streams import EMPTY_PAYLOAD, StreamReader
@@ -32,7 +27,7 @@ from aiohttp.web_exceptions import HTTPBadRequest
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
-from funchost.bindings.base import TEXT_PLAIN, HttpAnswer
+from funchost.host.http.framing import TEXT_PLAIN, Answer, HostAnswer, encode
 
 log = logging.getLogger("funchost.server")
 
@@ -52,7 +47,7 @@ class BadRequest(NamedTuple):
     error: HttpProcessingError
 
 
-Serve = Callable[["Connection", RawRequestMessage, StreamReader], Awaitable[bool]]
+Serve = Callable[["HttpConnection", RawRequestMessage, StreamReader], Awaitable[bool]]
 Message = RawRequestMessage | BadRequest
 # Answers up to this size wait for the end of the loop's pass (WriteBatch); a bigger one is
 # handed to the transport at once, so its flow control can pause the connection.
@@ -73,9 +68,9 @@ class WriteBatch:
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
-        self._waiting: list[Connection] = []
+        self._waiting: list[HttpConnection] = []
 
-    def add(self, connection: Connection) -> None:
+    def add(self, connection: HttpConnection) -> None:
         """Send what ``connection`` holds when this pass of the loop ends."""
         if not self._waiting:
             self._loop.call_soon(self._send)
@@ -87,7 +82,7 @@ class WriteBatch:
             connection.flush()
 
 
-class Connection(BaseProtocol):
+class HttpConnection(BaseProtocol):
     """Parses requests and answers them one at a time, as HTTP/1.1 requires.
 
     ``serve`` answers one request and returns whether the connection may carry another.
@@ -99,7 +94,7 @@ class Connection(BaseProtocol):
         self,
         loop: asyncio.AbstractEventLoop,
         serve: Serve,
-        registry: set[Connection],
+        registry: set[HttpConnection],
         batch: WriteBatch,
     ) -> None:
         super().__init__(loop)
@@ -121,7 +116,8 @@ class Connection(BaseProtocol):
         self._pending: deque[tuple[Message, StreamReader]] = deque()
         self._payload: StreamReader | None = None  # the body of the request being answered
         self._task: asyncio.Task[None] | None = None
-        self.running: str | None = None  # the function answering now, for the shutdown drain
+        # The function answering now: the shutdown drain names it if it has to cancel it.
+        self.answering_function: str | None = None
         self._closing = False
         self._draining = False  # the server is stopping: no request after the current one
         self._idle_since = loop.time()
@@ -228,7 +224,7 @@ class Connection(BaseProtocol):
     def _closed(self) -> bool:
         return self.transport is None or self.transport.is_closing()
 
-    def write(self, message: RawRequestMessage, answer: HttpAnswer, keep_alive: bool) -> None:
+    def write(self, message: RawRequestMessage, answer: Answer, keep_alive: bool) -> None:
         """Write an answer to ``message``; nothing when the client has gone.
 
         Not a coroutine: a small answer goes out with the loop's pass (``WriteBatch``), a
@@ -262,7 +258,7 @@ class Connection(BaseProtocol):
 
     def write_error(self, status: int, text: str) -> None:
         """A plain-text error answer after which the connection closes."""
-        answer = HttpAnswer(status, [TEXT_PLAIN], text.encode())
+        answer = HostAnswer(status, (TEXT_PLAIN,), text.encode())
         self.write(_ERROR_MESSAGE, answer, keep_alive=False)
 
     def close(self) -> None:
@@ -299,90 +295,8 @@ class Connection(BaseProtocol):
         self._arm_idle_timer()
 
 
-# --- writing answers -----------------------------------------------------------------
-
-_REASONS = {status.value: status.phrase for status in HTTPStatus}
 # A refused request is answered as HTTP/1.0, as aiohttp answers its parse errors.
 _NO_HEADERS: CIMultiDictProxy[str] = CIMultiDictProxy(CIMultiDict())
 _ERROR_MESSAGE = RawRequestMessage(
     "GET", "/", HttpVersion10, _NO_HEADERS, (), True, None, False, False, URL("/")
 )
-
-
-class _Clock:
-    """The Date header line, formatted once a second."""
-
-    second = 0
-    line = b""
-
-    def date_line(self) -> bytes:
-        second = int(time.time())
-        if second != self.second:
-            self.second = second
-            self.line = f"Date: {formatdate(second, usegmt=True)}\r\n".encode()
-        return self.line
-
-
-_clock = _Clock()
-
-
-def encode(message: RawRequestMessage, answer: HttpAnswer, keep_alive: bool) -> tuple[bytes, bytes]:
-    """The response head and body for an answer, with the framing aiohttp's ``prepare`` adds.
-
-    Content-Length from the body; none and no body for 1xx, 204 and 304; for HEAD the
-    length of the body a GET would get, without it. Content-Type defaults to
-    application/octet-stream for a non-empty body; Date, Server and Connection are added
-    unless the answer set them. A header with CR or LF raises ValueError (no injection).
-    """
-    is_head = message.method == hdrs.METH_HEAD
-    status, body = answer.status, answer.body
-    headers = tuple(answer.headers)
-    fixed, framed, dated = _fixed_head(
-        message.version, is_head, status, headers, bool(body), keep_alive
-    )
-    length = b"Content-Length: %d\r\n" % len(body) if framed else b""
-    date = _clock.date_line() if dated else b""
-    if is_head or status in (204, 304) or status < 200:
-        body = b""
-    return b"".join((fixed, length, date, b"\r\n")), body
-
-
-@functools.lru_cache(maxsize=256)
-def _fixed_head(
-    version: HttpVersion,
-    is_head: bool,
-    status: int,
-    headers: tuple[tuple[str, str], ...],
-    has_body: bool,
-    keep_alive: bool,
-) -> tuple[bytes, bool, bool]:
-    """The head's lines that do not change from answer to answer (cached: most are alike).
-
-    Also whether Content-Length and Date are still to add.
-    """
-    if not 100 <= status <= 999:
-        raise ValueError(f"HTTP status {status} is out of range; expected 100-999")
-    no_body = status in (204, 304) or status < 200
-    names = {name.lower() for name, _ in headers}
-    lines = [f"HTTP/{version.major}.{version.minor} {status} {_REASONS.get(status, '')}"]
-    lines.extend(f"{name}: {value}" for name, value in headers)
-    if has_body and not no_body and not is_head and "content-type" not in names:
-        lines.append("Content-Type: application/octet-stream")
-    if "server" not in names:
-        lines.append(f"Server: {SERVER_SOFTWARE}")
-    if "connection" not in names:
-        lines.extend(_connection(version, keep_alive))
-    text = "".join(f"{line}\r\n" for line in lines)
-    # Each line ends in one CRLF; any other CR or LF came from a header and would split it.
-    if text.count("\n") != len(lines) or text.count("\r") != len(lines):
-        raise ValueError("a response header contains CR or LF; expected one line per header")
-    # Content-Length is kept as the function set it only by a HEAD answer: the GET's length.
-    framed = not no_body and "content-length" not in names
-    return text.encode("utf-8", "surrogateescape"), framed, "date" not in names
-
-
-def _connection(version: HttpVersion, keep_alive: bool) -> tuple[str, ...]:
-    """The Connection header when the version's default is not what happens."""
-    if version == HttpVersion10:
-        return ("Connection: keep-alive",) if keep_alive else ()
-    return () if keep_alive else ("Connection: close",)

@@ -61,10 +61,10 @@ class Keys:
 
 def _any_equal(key: str, candidates: Iterable[str]) -> bool:
     # Compare with every candidate, so the time taken says nothing about which matched.
-    found = False
+    matched = False
     for candidate in candidates:
-        found |= hmac.compare_digest(key.encode(), candidate.encode())
-    return found
+        matched |= hmac.compare_digest(key.encode(), candidate.encode())
+    return matched
 
 
 def new_key() -> str:

@@ -42,14 +42,14 @@ def middlewares(http: HttpConfig, settings: Mapping[str, str]) -> list[Middlewar
             "dynamic throttles (429 while the instance's CPU, memory, threads or connections "
             "are over their thresholds) and ignores it."
         )
-    found: list[Middleware] = []
+    configured: list[Middleware] = []
     if http.max_concurrent_requests != UNBOUNDED or http.max_outstanding_requests != UNBOUNDED:
         queue = RequestQueue(http.max_concurrent_requests, http.max_outstanding_requests)
-        found.append(queue)
+        configured.append(queue)
     limit = body_limit(settings)
     if limit != MAX_BODY_BYTES:
-        found.append(BodyLimit(limit))
-    return found
+        configured.append(BodyLimit(limit))
+    return configured
 
 
 def body_limit(settings: Mapping[str, str]) -> int:

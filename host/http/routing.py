@@ -144,8 +144,8 @@ def _make_check(ctx: _Ctx, name: str, cname: str, args: str | None) -> Check:
     try:
         return factory(args)
     except ValueError as exc:
-        found = cname if args is None else f"{cname}({args})"
-        raise ctx.error(f"constraint '{found}' on parameter '{name}' {exc}") from None
+        written = cname if args is None else f"{cname}({args})"
+        raise ctx.error(f"constraint '{written}' on parameter '{name}' {exc}") from None
 
 
 # --- checking segments -----------------------------------------------------------------

@@ -1,5 +1,6 @@
-"""HTTP/1.1 framing on funchost's short way (no middleware): an answer HTTP cannot carry,
-a large body, and a slow function to pipeline behind."""
+"""HTTP/1.1 framing on funchost's short way (no middleware), and on aiohttp's way when the
+tests start it with --cors: an answer HTTP cannot carry, a large body, and a slow function to
+pipeline behind."""
 
 import asyncio
 
@@ -17,8 +18,8 @@ async def echo(req: func.HttpRequest) -> func.HttpResponse:
 
 @app.route(route="badstatus")
 def badstatus(req: func.HttpRequest) -> func.HttpResponse:
-    """A status code HTTP has no room for."""
-    return func.HttpResponse("x", status_code=1000)
+    """A status code HTTP has no room for: ``?status=``, 1000 by default."""
+    return func.HttpResponse("x", status_code=int(req.params.get("status", "1000")))
 
 
 @app.route(route="big")

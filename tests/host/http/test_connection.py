@@ -12,29 +12,31 @@ import pytest
 from aiohttp.http import RawRequestMessage
 from aiohttp.streams import StreamReader
 
-from funchost.bindings.base import HttpAnswer
 from funchost.host.http import connection as connection_module
-from funchost.host.http.connection import Connection
+from funchost.host.http.connection import HttpConnection
+from funchost.host.http.framing import HostAnswer
 
 REQUEST = b"GET /x HTTP/1.1\r\nHost: h\r\n\r\n"
 
 
-async def _hello(conn: Connection, message: RawRequestMessage, payload: StreamReader) -> bool:
-    conn.write(message, HttpAnswer(200, [], b"hi"), keep_alive=True)
+async def _hello(conn: HttpConnection, message: RawRequestMessage, payload: StreamReader) -> bool:
+    conn.write(message, HostAnswer(200, (), b"hi"), keep_alive=True)
     return True
 
 
-async def _slow(conn: Connection, message: RawRequestMessage, payload: StreamReader) -> bool:
+async def _slow(conn: HttpConnection, message: RawRequestMessage, payload: StreamReader) -> bool:
     await asyncio.sleep(0.3)
     return await _hello(conn, message, payload)
 
 
-async def _open(serve: connection_module.Serve) -> tuple[asyncio.AbstractServer, set[Connection]]:
+async def _open(
+    serve: connection_module.Serve,
+) -> tuple[asyncio.AbstractServer, set[HttpConnection]]:
     loop = asyncio.get_running_loop()
-    registry: set[Connection] = set()
+    registry: set[HttpConnection] = set()
     batch = connection_module.WriteBatch(loop)
     server = await loop.create_server(
-        lambda: Connection(loop, serve, registry, batch), "127.0.0.1", 0
+        lambda: HttpConnection(loop, serve, registry, batch), "127.0.0.1", 0
     )
     return server, registry
 

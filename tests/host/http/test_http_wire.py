@@ -22,8 +22,7 @@ from http_helpers import REQUEST_TIMEOUT, get, lines_since, mark, serving
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
-from funchost.bindings.base import HttpAnswer
-from funchost.host.http.connection import encode
+from funchost.host.http.framing import HostAnswer, check_answer, encode
 
 
 @dataclass(frozen=True)
@@ -209,13 +208,44 @@ def test_a_malformed_request_gets_400_and_the_connection_closes(wire_app: Host) 
     assert get(wire_app, "/api/echo/after").status == 200
 
 
-def test_an_answer_http_cannot_carry_is_a_500_naming_the_function(wire_app: Host) -> None:
-    # (A header with CR or LF never gets this far: the library's HttpResponse refuses it;
-    # encode() refuses it too, see below.)
-    since = mark(wire_app)
-    wire = exchange(wire_app, request("GET", "/api/badstatus", "Connection: close"))
-    assert wire.status_line == "HTTP/1.1 500 Internal Server Error"
-    assert lines_since(wire_app, since, r"Functions\.badstatus answered what HTTP cannot carry")
+@pytest.fixture(scope="module")
+def wire_app_cors() -> Iterator[Host]:
+    # CORS puts every request on aiohttp's way, where the function's answer becomes a Response.
+    with serving("http_wire", "--cors", "*") as host:
+        yield host
+
+
+def cannot_carry(host: Host, status: int, *extra: str) -> Wire:
+    """The answer to a function returning ``status``; exactly one error line names it."""
+    since = mark(host)
+    raw = request("GET", f"/api/badstatus?status={status}", "Connection: close", *extra)
+    wire = exchange(host, raw)
+    lines_since(host, since, r"Executed 'Functions\.badstatus'")
+    host.drain(0.3)  # a second line about it would come right after
+    errors = [line for line in host.lines[since:] if "cannot carry" in line]
+    assert len(errors) == 1, "\n".join(host.lines[since:])
+    assert "Functions.badstatus answered what HTTP cannot carry" in errors[0]
+    assert f"HTTP status {status} is out of range" in errors[0]
+    return wire
+
+
+# (A header with CR or LF never gets this far: the library's HttpResponse refuses it;
+# encode() refuses it too, see below.)
+@pytest.mark.parametrize("status", [1200, 99])
+def test_an_answer_http_cannot_carry_is_a_500_naming_the_function(
+    wire_app: Host, status: int
+) -> None:
+    wire = cannot_carry(wire_app, status)
+    assert (wire.status_line, wire.body) == ("HTTP/1.1 500 Internal Server Error", b"")
+
+
+@pytest.mark.parametrize("status", [1200, 99])
+def test_with_cors_an_answer_http_cannot_carry_is_the_same_500(
+    wire_app_cors: Host, status: int
+) -> None:
+    wire = cannot_carry(wire_app_cors, status, "Origin: http://page.example")
+    assert (wire.status_line, wire.body) == ("HTTP/1.1 500 Internal Server Error", b"")
+    assert wire.header("access-control-allow-origin") == "*"  # the page sees the 500
 
 
 def test_a_client_leaving_mid_body_leaves_the_host_serving(wire_app: Host) -> None:
@@ -237,7 +267,7 @@ def test_a_large_answer_reaches_a_slow_reader_whole(wire_app: Host) -> None:
     assert (len(wire.body), wire.body == expected, rest) == (len(expected), True, b"")
 
 
-# --- encode(), the framing itself ------------------------------------------------------
+# --- encode(), the framing itself (host/http/framing.py) -----------------------------------
 
 
 def _message(method: str = "GET") -> RawRequestMessage:
@@ -248,14 +278,14 @@ def _message(method: str = "GET") -> RawRequestMessage:
 
 
 def test_encode_keeps_a_head_answers_content_length_and_sends_no_body() -> None:
-    answer = HttpAnswer(200, [("Content-Length", "42"), ("Content-Type", "text/plain")], b"")
+    answer = HostAnswer(200, [("Content-Length", "42"), ("Content-Type", "text/plain")], b"")
     head, body = encode(_message("HEAD"), answer, keep_alive=True)
     wire, _ = parse(head, head=True)
     assert ([v for k, v in wire.headers if k == "content-length"], body) == (["42"], b"")
 
 
 def test_encode_frames_no_body_for_204_and_refuses_cr_lf_and_bad_status() -> None:
-    head, body = encode(_message(), HttpAnswer(204, [], b"ignored"), True)
+    head, body = encode(_message(), HostAnswer(204, [], b"ignored"), True)
     wire, _ = parse(head, head=True)
     assert (wire.status_line, wire.header("content-length"), body) == (
         "HTTP/1.1 204 No Content",
@@ -263,6 +293,13 @@ def test_encode_frames_no_body_for_204_and_refuses_cr_lf_and_bad_status() -> Non
         b"",
     )
     with pytest.raises(ValueError, match="CR or LF"):
-        encode(_message(), HttpAnswer(200, [("X", "a\nb")]), True)
+        encode(_message(), HostAnswer(200, [("X", "a\nb")]), True)
     with pytest.raises(ValueError, match="out of range"):
-        encode(_message(), HttpAnswer(99, []), True)
+        encode(_message(), HostAnswer(99, []), True)
+
+
+def test_check_answer_lets_undecoded_bytes_out_and_refuses_other_surrogates() -> None:
+    # A header echoed from the request keeps the bytes the parser could not decode.
+    check_answer(200, [("X-Echo", "caf\udce9"), ("X-Text", "café")])
+    with pytest.raises(ValueError, match="lone surrogate"):
+        check_answer(200, [("X-Bad", "\ud800")])
