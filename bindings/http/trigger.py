@@ -28,6 +28,7 @@ from funchost.bindings.base import (
     Dispatch,
     OutputBinding,
     TriggerEvent,
+    TriggerProvider,
 )
 from funchost.bindings.http.answer import HttpAnswer
 from funchost.bindings.http.router import FunctionRouter
@@ -231,18 +232,6 @@ def _methods(raw: object, function_name: str) -> frozenset[str] | None:
     return methods or None
 
 
-class HttpTriggerProvider(BindingProvider):
-    """``httpTrigger``: a route on the host's server."""
-
-    type_name = "httpTrigger"
-
-    def trigger(
-        self, spec: BindingSpec, ctx: BindingContext, dispatch: Dispatch
-    ) -> HttpTriggerListener:
-        """Register the function's route; the host's server does the listening."""
-        return HttpTriggerListener(spec, ctx, dispatch)
-
-
 class HttpOutputProvider(BindingProvider):
     """``http`` output: consumed by the HTTP trigger that started the invocation."""
 
@@ -255,5 +244,6 @@ class HttpOutputProvider(BindingProvider):
         return None
 
 
-HTTP_TRIGGER = HttpTriggerProvider()
+# A route on the host's server: the listener registers it, the server does the listening.
+HTTP_TRIGGER = TriggerProvider("httpTrigger", HttpTriggerListener)
 HTTP_OUTPUT = HttpOutputProvider()

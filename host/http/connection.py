@@ -1,13 +1,13 @@
 """One HTTP/1.1 connection: aiohttp's request parser in, answers out, in request order.
 
-aiohttp's own connection handler (``web_protocol.RequestHandler``) costs about 18 µs of CPU
-per request here before any handler runs: a waiter future, a task, a ``StreamWriter``, a
-``BaseRequest``, and ``Response.prepare`` building the head through a multidict. A
-function's answer needs none of that, so this protocol keeps aiohttp's C parser (the same
-message, URL and payload objects, the same limits and errors) and hands each parsed request
-to the server, which either writes a function's answer as bytes (``write``) or builds
-aiohttp's request and response for everything else (admin API, webhooks, middlewares),
-using this object as their protocol.
+aiohttp's own connection handler (``web_protocol.RequestHandler``) costs more CPU per request
+than a function's answer before any handler runs (bench/README.md): a waiter future, a task,
+a ``StreamWriter``, a ``BaseRequest``, and ``Response.prepare`` building the head through a
+multidict. A function's answer needs none of that, so this protocol keeps aiohttp's C
+parser (the same message, URL and payload objects, the same limits and errors) and hands
+each parsed request to the server, which either writes a function's answer as bytes
+(``write``) or builds aiohttp's request and response for everything else (admin API,
+webhooks, middlewares), using this object as their protocol.
 """
 
 from __future__ import annotations
@@ -59,9 +59,8 @@ class WriteBatch:
 
     They are sent together when the pass ends instead of one send() per answer as each is
     ready. On loopback, a send() does the receiving side's work too, and waking a client
-    that went back to sleep between two answers costs more than the answer: with 64
-    connections, an async hello took 31.4 µs of CPU per request answered at once and
-    23.2 µs batched, and the load generator half the CPU (bench/README.md). An answer
+    that went back to sleep between two answers costs more than the answer (bench/README.md
+    has the figures). An answer
     waits for the rest of the pass, whose requests arrived with it; an ``async def`` that
     blocks the loop in that pass holds it back too, as it holds back everything else.
     """
@@ -166,8 +165,8 @@ class HttpConnection(BaseProtocol):
         if len(self._pending) >= _MAX_PENDING:
             self._pause_transport_reading()
         if self._task is None:
-            # Not an eager task (3.12+): measured on 3.13 with uvloop, answering inside
-            # data_received cost ~8 µs more per request than a task started by the loop.
+            # Not an eager task (3.12+): answering inside data_received cost more per request
+            # than a task started by the loop (measured on 3.13 with uvloop; bench/README.md).
             self._task = self._loop.create_task(self._answer_pending())
 
     def eof_received(self) -> bool:

@@ -35,7 +35,7 @@ from aiohttp import hdrs, web
 from multidict import CIMultiDict
 
 from funchost.errors import ConfigError
-from funchost.host.http.server import Middleware, RequestHandler
+from funchost.host.http.server import Middleware, WebHandler
 from funchost.host.options import StartOptions
 
 log = logging.getLogger("funchost.host")
@@ -130,9 +130,7 @@ class CorsMiddleware:
         self._allow_origin = ANY_ORIGIN if policy.any_origin else None  # None: echo the origin
         self._fixed = {hdrs.ACCESS_CONTROL_ALLOW_CREDENTIALS: "true"} if policy.credentials else {}
 
-    async def __call__(
-        self, request: web.BaseRequest, handler: RequestHandler
-    ) -> web.StreamResponse:
+    async def __call__(self, request: web.BaseRequest, handler: WebHandler) -> web.StreamResponse:
         """Answer a preflight; put the CORS headers on the answer to an allowed origin."""
         origin = request.headers.get(hdrs.ORIGIN)
         if origin is None:

@@ -24,7 +24,7 @@ from aiohttp import web
 
 from funchost.errors import ConfigError
 from funchost.host.hostjson import UNBOUNDED, HttpConfig
-from funchost.host.http.server import MAX_BODY_BYTES, Middleware, RequestHandler
+from funchost.host.http.server import MAX_BODY_BYTES, Middleware, WebHandler
 
 log = logging.getLogger("funchost.host")
 
@@ -81,9 +81,7 @@ class RequestQueue:
         self._slots = None if max_concurrent == UNBOUNDED else asyncio.Semaphore(max_concurrent)
         self.outstanding = 0
 
-    async def __call__(
-        self, request: web.BaseRequest, handler: RequestHandler
-    ) -> web.StreamResponse:
+    async def __call__(self, request: web.BaseRequest, handler: WebHandler) -> web.StreamResponse:
         """Run the request when a slot is free; 429 when the queue is full."""
         if is_admin_path(request.path):
             return await handler(request)
@@ -110,9 +108,7 @@ class BodyLimit:
     def __init__(self, limit: int) -> None:
         self.limit = limit
 
-    async def __call__(
-        self, request: web.BaseRequest, handler: RequestHandler
-    ) -> web.StreamResponse:
+    async def __call__(self, request: web.BaseRequest, handler: WebHandler) -> web.StreamResponse:
         """Refuse a declared oversize body unread; bound the reading of the others."""
         length = request.content_length
         if length is None:

@@ -46,7 +46,7 @@ def _within(measure: Callable[[str], int | None], low: int | None, high: int | N
 def _is_decimal(value: str) -> bool:
     # Beyond 96 bits .NET's decimal overflows and TryParse fails; copy_abs() does not
     # round to the context's 28 digits as abs() would.
-    # Imported here: only an app with a {x:decimal} route pays decimal's import (~1 ms).
+    # Imported here: only an app with a {x:decimal} route pays for importing decimal.
     from decimal import Decimal
 
     matched = _DECIMAL.fullmatch(value) is not None

@@ -36,9 +36,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("funchost.server")
 
-RequestHandler = Callable[[web.BaseRequest], Awaitable[web.StreamResponse]]
+WebHandler = Callable[[web.BaseRequest], Awaitable[web.StreamResponse]]
 # A middleware gets the request and the rest of the chain, as aiohttp's do.
-Middleware = Callable[[web.BaseRequest, RequestHandler], Awaitable[web.StreamResponse]]
+Middleware = Callable[[web.BaseRequest, WebHandler], Awaitable[web.StreamResponse]]
 
 MAX_BODY_BYTES = 100 * 1024 * 1024
 # After the drain, idle keep-alive connections get this long to close.
@@ -54,7 +54,7 @@ class HttpServer:
         self._server: asyncio.AbstractServer | None = None
         self._connections: set[HttpConnection] = set()
         # aiohttp's way: the middlewares around _route_web_request, chained by start().
-        self._middleware_chain: RequestHandler = self._route_web_request
+        self._middleware_chain: WebHandler = self._route_web_request
         self.keys: Keys | None = None  # None: auth not enforced (local, loopback)
         self.middlewares: list[Middleware] = []
 
@@ -103,7 +103,7 @@ class HttpServer:
 
     async def start(self, host: str, port: int) -> None:
         """Bind and start accepting; returns once the socket listens."""
-        handler: RequestHandler = self._route_web_request
+        handler: WebHandler = self._route_web_request
         for middleware in reversed(self.middlewares):  # the first one listed runs first
             handler = _chained(middleware, handler)
         self._middleware_chain = handler
@@ -264,7 +264,7 @@ class HttpServer:
         return await admin.handle(request, params["path"], self._backend)
 
 
-def _chained(middleware: Middleware, inner: RequestHandler) -> RequestHandler:
+def _chained(middleware: Middleware, inner: WebHandler) -> WebHandler:
     async def handle(request: web.BaseRequest) -> web.StreamResponse:
         return await middleware(request, inner)
 
