@@ -1,8 +1,6 @@
 """HTTP: the ``httpTrigger`` trigger and the ``http`` output (trigger.py); what a function
 answers (answer.py) and the router its route is registered on (router.py)."""
 
-from funchost.bindings.http.answer import AnswerHandler, HttpAnswer
-from funchost.bindings.http.router import FunctionRouter
 from funchost.bindings.http.trigger import HTTP_OUTPUT, HTTP_TRIGGER
 
-__all__ = ["HTTP_OUTPUT", "HTTP_TRIGGER", "AnswerHandler", "FunctionRouter", "HttpAnswer"]
+__all__ = ["HTTP_OUTPUT", "HTTP_TRIGGER"]

@@ -93,12 +93,12 @@ class HttpConnection(BaseProtocol):
         self,
         loop: asyncio.AbstractEventLoop,
         serve: Serve,
-        registry: set[HttpConnection],
+        open_connections: set[HttpConnection],
         batch: WriteBatch,
     ) -> None:
         super().__init__(loop)
         self._serve = serve
-        self._registry = registry
+        self._open_connections = open_connections  # the server's, for its shutdown
         self._batch = batch
         self._unsent: list[bytes] = []  # answers written but not yet handed to the transport
         self._unsent_size = 0
@@ -134,13 +134,13 @@ class HttpConnection(BaseProtocol):
         super().connection_made(transport)
         self.peername = transport.get_extra_info("peername")
         self.sockname = transport.get_extra_info("sockname")
-        self._registry.add(self)
+        self._open_connections.add(self)
         self._arm_idle_timer()
 
     def connection_lost(self, exc: BaseException | None) -> None:
         """Fail the body being read; the answer being computed is dropped when written."""
         super().connection_lost(exc)
-        self._registry.discard(self)
+        self._open_connections.discard(self)
         self._closing = True
         self.flush()  # the transport is gone: drops what was not sent
         if self._idle_timer is not None:
