@@ -132,7 +132,7 @@ class Host:
             settings=self.config.settings,
             host_json=self.config.host.section,
             function_bindings=spec.bindings,
-            http=self.server,
+            http=self.server.routes,
         )
 
     def local_services(self, kind: str) -> list[str]:
@@ -153,7 +153,7 @@ class Host:
             self.options.script_root,
             self.config.settings,
             [f.spec.name for f in self.state.functions],
-            self.server.system_key_names(),
+            self.server.routes.system_key_names(),
         )
         return secrets_dir(self.options.script_root, self.config.settings)
 
@@ -201,7 +201,7 @@ class Host:
 
         self.state.app_error = error
         self.state.functions.clear()
-        self.server.clear_routes()
+        self.server.routes.clear()
         self.options.out.write(render(self.state, self.options.base_url))
         self.options.out.flush()
         if self.options.strict:

@@ -24,15 +24,14 @@ from aiohttp.http_writer import StreamWriter
 from aiohttp.streams import EmptyStreamReader, StreamReader
 from multidict import CIMultiDict
 
-from funchost.bindings.base import HttpHandler
 from funchost.host.http import admin
 from funchost.host.http.connection import HttpConnection, WriteBatch
 from funchost.host.http.framing import TEXT_PLAIN, Answer, HostAnswer, check_answer
 from funchost.host.http.keys import ANONYMOUS, Keys
-from funchost.host.http.resolver import FunctionHandler, Route, RouteResolver, Target
+from funchost.host.http.resolver import Route, RouteResolver, Target
 
 if TYPE_CHECKING:
-    from funchost.bindings.http.router import FunctionRouter
+    pass
 
 log = logging.getLogger("funchost.server")
 
@@ -50,54 +49,14 @@ class HttpServer:
 
     def __init__(self, route_prefix: str, backend: admin.AdminBackend) -> None:
         self._backend = backend
-        self._routes = RouteResolver(route_prefix, self._admin_api)
+        # What the bindings register their routes, webhooks and system routes on.
+        self.routes = RouteResolver(route_prefix, self._admin_api)
         self._server: asyncio.AbstractServer | None = None
         self._connections: set[HttpConnection] = set()
         # aiohttp's way: the middlewares around _route_web_request, chained by start().
         self._middleware_chain: WebHandler = self._route_web_request
         self.keys: Keys | None = None  # None: auth not enforced (local, loopback)
         self.middlewares: list[Middleware] = []
-
-    # --- the router the bindings see (HttpRouter, FunctionRouter) ----------------------
-
-    @property
-    def route_prefix(self) -> str:
-        """The routePrefix from host.json, without slashes."""
-        return self._routes.route_prefix
-
-    def add_route(
-        self,
-        template: str,
-        methods: frozenset[str] | None,
-        handler: FunctionHandler,
-        function_name: str,
-        auth_level: str = "function",
-    ) -> None:
-        """Register a function's route; a conflicting route raises RouteError."""
-        self._routes.add_route(template, methods, handler, function_name, auth_level)
-
-    def add_webhook(self, extension: str, function_name: str, handler: HttpHandler) -> None:
-        """Serve /runtime/webhooks/<extension>?functionName=<function_name>."""
-        self._routes.add_webhook(extension, function_name, handler)
-
-    def add_system_route(
-        self,
-        path: str,
-        methods: frozenset[str] | None,
-        handler: HttpHandler,
-        function_name: str,
-        auth_level: str = "admin",
-    ) -> None:
-        """An exact path outside routePrefix (e.g. /admin/warmup)."""
-        self._routes.add_system_route(path, methods, handler, function_name, auth_level)
-
-    def clear_routes(self) -> None:
-        """Forget every function route, webhook and system route (the app was unloaded)."""
-        self._routes.clear()
-
-    def system_key_names(self) -> list[str]:
-        """The system keys the registered webhooks need (<extension>_extension)."""
-        return self._routes.system_key_names()
 
     # --- serving -----------------------------------------------------------------------
 
@@ -190,7 +149,7 @@ class HttpServer:
         """The function route a request takes the short way to; None: aiohttp's way."""
         if hdrs.EXPECT in message.headers or message.upgrade:
             return None  # the 100 and the upgrade refusal are aiohttp's to write
-        route = self._routes.resolve(message.method, message.url)
+        route = self.routes.resolve(message.method, message.url)
         return route if route is not None and route[0].function is not None else None
 
     async def _serve_web(
@@ -229,7 +188,7 @@ class HttpServer:
 
     async def _route_web_request(self, request: web.BaseRequest) -> web.StreamResponse:
         """The end of aiohttp's way, inside the middlewares: resolve, check the key, answer."""
-        route = self._routes.resolve(request.method, request.rel_url)
+        route = self.routes.resolve(request.method, request.rel_url)
         if route is None:
             return web.Response(status=404)
         target, params = route
@@ -344,10 +303,3 @@ def _too_large(limit: int, size: int) -> Answer:
     """The 413 aiohttp answers when a body passes client_max_size, in the same words."""
     text = f"Maximum request body size {limit} exceeded, actual body size {size}"
     return HostAnswer(413, (TEXT_PLAIN,), text.encode())
-
-
-if TYPE_CHECKING:
-    # The HTTP trigger checks its router with isinstance(), which sees method names only;
-    # this has mypy hold the server to the whole contract, without importing the binding.
-    def _serves_functions(server: HttpServer) -> FunctionRouter:
-        return server
