@@ -220,7 +220,7 @@ class QueueSource:
 
     def renew_failed(self, lease: Lease, exc: Exception) -> None:
         """A renewal failed; the next one comes sooner, before the visibility ends."""
-        _log(logging.DEBUG, "Renewing message '%s' failed: %s", lease.message.id, first_line(exc))
+        storagequeue.renew_failed(lease, exc)
 
     def cancelling(self, count: int) -> None:
         """Invocations cut off at the shutdown deadline; their messages are released."""

@@ -16,7 +16,7 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from funchost.bindings.shared.failures import unreachable
+from funchost.bindings.shared.failures import first_line, unreachable
 from funchost.bindings.shared.queuewatch import notify
 
 if TYPE_CHECKING:
@@ -54,6 +54,16 @@ async def renew(queue: QueueClient, lease: Lease, visibility: float) -> bool:
         raise
     lease.pop_receipt = receipt.pop_receipt or lease.pop_receipt
     return True
+
+
+def renew_failed(lease: Lease, exc: Exception) -> None:
+    """Log a failed renewal (UpdateQueueMessageVisibilityCommand's line); the next comes sooner."""
+    log.debug(
+        "Renewing message '%s' failed: %s",
+        lease.message.id,
+        first_line(exc),
+        extra={"category": CATEGORY},
+    )
 
 
 async def release(queue: QueueClient, lease: Lease, visibility: float) -> None:
