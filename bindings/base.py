@@ -154,6 +154,14 @@ class HttpRouter(Protocol):
         ...
 
 
+def _nothing_unavailable(kind: str) -> str | None:
+    return None
+
+
+def _log_warning(text: str) -> None:
+    logging.getLogger("funchost.bindings").warning("%s", text)
+
+
 @dataclass(frozen=True)
 class BindingContext:
     """Everything a binding may need from the host, without importing it."""
@@ -166,6 +174,13 @@ class BindingContext:
     function_bindings: tuple[BindingSpec, ...] = ()
     http: HttpRouter | None = None
     logger: logging.Logger = field(default_factory=lambda: logging.getLogger("funchost.bindings"))
+    # Why the local emulator of a LocalService kind cannot be had on this machine (nothing
+    # runs it and funchost cannot start it), with what to do; None when it can, or when that
+    # is not for funchost to judge (--no-azurite, --strict, `funchost check`). A function,
+    # not a value: only a binding whose connection points at the emulator pays for the probe.
+    unavailable: Callable[[str], str | None] = _nothing_unavailable
+    # A warning for the start-up report; the same text from several functions is shown once.
+    warn: Callable[[str], None] = _log_warning
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,9 @@ from pathlib import Path
 
 from funchost.bindings.base import BindingContext
 from funchost.bindings.registry import get_provider, loaded_providers
+from funchost.bindings.shared.storage import AZURITE
 from funchost.errors import AppLoadError, FunctionLoadError
-from funchost.host import hostjson, listeners, logs, settings, startup
+from funchost.host import azurite, hostjson, listeners, logs, settings, startup
 from funchost.host.control import HostControl
 from funchost.host.http import cors
 from funchost.host.http import limits as http_limits
@@ -83,6 +84,7 @@ class Host:
         # frameworks: the loaded app, for an AsgiFunctionApp's lifespan (worker/frameworks.py)
         self.loaded_app: LoadedApp | None = None
         self.lifespan: AsgiLifespan | None = None
+        self._unavailable_kinds: dict[str, str | None] = {}
 
     def load(self) -> LoadState:
         """Import, index and wire the app; whole-app and per-function errors are recorded."""
@@ -133,7 +135,26 @@ class Host:
             host_json=self.config.host.section,
             function_bindings=spec.bindings,
             http=self.server.routes,
+            unavailable=self._unavailable,
+            warn=self._warn,
         )
+
+    def _unavailable(self, kind: str) -> str | None:
+        """Why a local emulator cannot be had; probed once, when a binding first asks."""
+        if kind not in self._unavailable_kinds:
+            self._unavailable_kinds[kind] = self._probe(kind)
+        return self._unavailable_kinds[kind]
+
+    def _probe(self, kind: str) -> str | None:
+        # --no-azurite: the user runs their own, maybe later; --strict: a missing one stops
+        # the host when it would be started (cli), instead of functions being left out.
+        if kind != AZURITE or not self.options.azurite or self.options.strict:
+            return None
+        return azurite.unavailable(self.options.script_root)
+
+    def _warn(self, text: str) -> None:
+        if text not in self.state.warnings:
+            self.state.warnings.append(text)
 
     def local_services(self, kind: str) -> list[str]:
         """The settings of the connections that point at a local emulator of this kind."""

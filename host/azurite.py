@@ -7,6 +7,11 @@ Azurite itself, as the Core Tools user would in another terminal: data under
 group, so a Ctrl+C reaches funchost first and the listeners release their leases while the
 storage is still up; funchost then stops it (and it dies with funchost on Linux even when
 funchost is killed).
+
+When nothing listens there and no Azurite can be found, funchost does not stop: the bindings
+hear why (``unavailable``, through ``BindingContext.unavailable``) and each decides what it
+can do without it (keep state in files, or have its function disabled with the reason);
+``--strict`` exits instead.
 """
 
 from __future__ import annotations
@@ -26,10 +31,17 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from funchost.bindings.shared.storage import DEV_HOST, DEV_PORTS
+from funchost.bindings.shared.storage import DEV_HOST, DEV_PORTS, development_missing
 from funchost.errors import FunchostError
 
 INSTALL = "npm install -g azurite@3.35.0"
+# Why the development storage cannot be had, and what to do: the tail of every message about it.
+NOT_FOUND = (
+    "nothing listens there and Azurite is not installed: install it with "
+    f"`{INSTALL}` (later versions need Node 22) and funchost starts it (it looks on PATH and "
+    "in node_modules/.bin of the app's folder, the current folder and their parents), or "
+    "start your own storage emulator there"
+)
 READY_TIMEOUT = 30.0
 STOP_TIMEOUT = 5.0
 DATA_DIR = Path(".funchost", "azurite")
@@ -143,13 +155,15 @@ def _version(executable: Path) -> str:
 
 def missing_message(settings: Sequence[str]) -> str:
     """The one-line error when Azurite is needed and not installed."""
-    return (
-        f"{' and '.join(settings)} uses the development storage (Azurite on "
-        f"{DEV_HOST}:{min(DEV_PORTS.values())}-{max(DEV_PORTS.values())}), nothing listens "
-        f"there and Azurite is not installed: install it with `{INSTALL}` (later versions "
-        "need Node 22), or start your own storage emulator and pass --no-azurite "
-        "(FUNCHOST_NO_AZURITE=1)"
-    )
+    return development_missing(" and ".join(settings), NOT_FOUND)
+
+
+def unavailable(app: Path) -> str | None:
+    """Why the development storage cannot be had here (NOT_FOUND); None when it can."""
+    # As autostart decides: whatever listens on the ports is used, else Azurite is started.
+    if ports_in_use() or find_azurite(app) is not None:
+        return None
+    return NOT_FOUND
 
 
 def autostart(app: Path, settings: Sequence[str]) -> RunningAzurite | None:

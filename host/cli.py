@@ -136,7 +136,8 @@ def _add_start_options(parser: argparse.ArgumentParser) -> None:
         "--strict",
         "FUNCHOST_STRICT",
         f"exit with code {EXIT_NOT_STARTED} when the app cannot be loaded instead of "
-        "serving no functions",
+        "serving no functions, or when the development storage it uses cannot be had "
+        "instead of serving the functions that do not need it",
     )
 
 
@@ -189,7 +190,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _options(args: argparse.Namespace, config: Config | None = None) -> StartOptions:
     root = Path(args.script_root).resolve()
-    options = StartOptions(script_root=root, functions=tuple(args.functions), verbose=args.verbose)
+    # azurite=False: `check` judges the app, not whether this machine has the emulators.
+    options = StartOptions(
+        script_root=root, functions=tuple(args.functions), verbose=args.verbose, azurite=False
+    )
     if config is None:
         return options
     cors = tuple(o.strip() for o in args.cors.split(",") if o.strip()) if args.cors else None

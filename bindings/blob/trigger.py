@@ -95,9 +95,11 @@ def blob_trigger_config(spec: BindingSpec, ctx: BindingContext) -> BlobTriggerCo
     try:
         pattern = parse_trigger_pattern(blob_path_property(spec))
         source = _source(spec)
-        storage = host_storage(ctx.settings, ctx.script_root)
+        storage = host_storage(ctx)
     except FunchostError as exc:
         raise BindingError(f"binding '{spec.name}' (blobTrigger): {exc}") from exc
+    if storage.unavailable is not None:
+        raise BindingError(f"binding '{spec.name}' (blobTrigger): {storage.unavailable}")
     if storage.connection is None:
         raise BindingError(
             f"binding '{spec.name}' (blobTrigger) needs {STORAGE_SETTING}: the Functions host "

@@ -4,18 +4,24 @@ With ``AzureWebJobsStorage`` set to a connection string, state goes where the Fu
 puts it (the ``azure-webjobs-hosts`` container), so funchost and the real host share it. When
 the setting is unset or empty, funchost keeps the same documents in files under
 ``<app>/.funchost/state`` (or ``FUNCHOST_STATE_DIR``). ``UseDevelopmentStorage=true`` means
-Azurite on its default ports, as in the host: nothing falls back to files silently.
+Azurite on its default ports, as in the host; only when the host found none to use or start
+do the files stand in for it, and the storage says why (``unavailable``), so that a binding
+warns or refuses instead of falling back silently.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from funchost.bindings.base import BindingContext
 from funchost.bindings.shared.connections import Connection, ConnectionNotFound, resolve_connection
-from funchost.bindings.shared.storage import STORAGE_SETTING, blob_service_client
+from funchost.bindings.shared.storage import (
+    STORAGE_SETTING,
+    blob_service_client,
+    development_unavailable,
+)
 from funchost.errors import BindingError
 
 if TYPE_CHECKING:
@@ -31,6 +37,8 @@ class HostStorage:
 
     connection: Connection | None  # None: files under state_dir
     state_dir: Path
+    # Why AzureWebJobsStorage, the development storage, is not used (files instead).
+    unavailable: str | None = None
 
     @property
     def connection_string(self) -> str | None:
@@ -51,10 +59,11 @@ class HostStorage:
         return blob_service_client(self.connection).get_container_client(HOSTS_CONTAINER)
 
 
-def host_storage(settings: Mapping[str, str], script_root: Path) -> HostStorage:
-    """Resolve ``AzureWebJobsStorage`` (unset or empty: local files)."""
+def host_storage(ctx: BindingContext) -> HostStorage:
+    """``AzureWebJobsStorage``; files if it is unset, empty, or a development storage not here."""
+    settings = ctx.settings
     # A relative FUNCHOST_STATE_DIR is under the app, like the default.
-    state_dir = script_root / (settings.get(STATE_DIR_SETTING) or Path(".funchost", "state"))
+    state_dir = ctx.script_root / (settings.get(STATE_DIR_SETTING) or Path(".funchost", "state"))
     try:
         connection = resolve_connection(STORAGE_SETTING, settings)
     except ConnectionNotFound:
@@ -67,4 +76,7 @@ def host_storage(settings: Mapping[str, str], script_root: Path) -> HostStorage:
             f"{STORAGE_SETTING}, or no {STORAGE_SETTING} at all to keep the state in files "
             f"under {state_dir}"
         )
+    unavailable = development_unavailable(connection, ctx)
+    if unavailable is not None:
+        return HostStorage(None, state_dir, unavailable)
     return HostStorage(connection, state_dir)

@@ -63,6 +63,9 @@ def storage_connection(spec: BindingSpec, ctx: BindingContext) -> Connection:
             f"{where}: {exc}; expected one of them in local.settings.json Values or the environment"
         ) from None
     _check(connection, _kind_of(spec.type), where)
+    unavailable = development_unavailable(connection, ctx)
+    if unavailable is not None:
+        raise BindingError(f"{where}: {unavailable}")
     return connection
 
 
@@ -110,6 +113,10 @@ def _get(pairs: Mapping[str, str], key: str) -> str | None:
 
 
 AZURITE = "azurite"  # LocalService.kind of the storage emulator
+DEVELOPMENT_STORAGE = (
+    f"the development storage (Azurite on {DEV_HOST}:{min(DEV_PORTS.values())}-"
+    f"{max(DEV_PORTS.values())})"
+)
 
 
 def is_development(connection: Connection) -> bool:
@@ -127,6 +134,19 @@ def is_development(connection: Connection) -> bool:
     endpoints = [(k, _get(pairs, key)) for k, key in _ENDPOINT_KEYS.items()]
     named = [(kind, url) for kind, url in endpoints if url]
     return bool(named) and all(_is_dev_endpoint(url, DEV_PORTS[kind]) for kind, url in named)
+
+
+def development_unavailable(connection: Connection, ctx: BindingContext) -> str | None:
+    """Why this development storage connection cannot be used here; None if it can (or is none)."""
+    if not is_development(connection):
+        return None
+    reason = ctx.unavailable(AZURITE)
+    return None if reason is None else development_missing(connection.setting, reason)
+
+
+def development_missing(setting: str, reason: str) -> str:
+    """The sentence for a setting on the development storage that cannot be had, and why."""
+    return f"{setting} uses {DEVELOPMENT_STORAGE}, but {reason}"
 
 
 def _is_dev_endpoint(url: str, port: int) -> bool:

@@ -102,7 +102,7 @@ def _timer_config(spec: BindingSpec, ctx: BindingContext, now: datetime) -> Time
         monitor=monitor,
         run_on_startup=bool(_flag(spec, "runOnStartup")),
         host_id=host_id(ctx.settings, ctx.script_root),
-        storage=host_storage(ctx.settings, ctx.script_root),
+        storage=host_storage(ctx),
         singleton=singleton_options(ctx.host_json),
     )
 

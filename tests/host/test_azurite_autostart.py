@@ -109,18 +109,23 @@ def test_azurite_is_started_for_the_development_storage_and_stopped_on_exit(
 
 
 @pytest.mark.usefixtures("free_dev_ports")
-def test_missing_azurite_says_how_to_install_it_and_exits_3(app_copy: Path, tmp_path: Path) -> None:
+def test_missing_azurite_with_strict_says_how_to_install_it_and_exits_3(
+    app_copy: Path, tmp_path: Path
+) -> None:
+    # Without --strict the host serves what does not need the storage: test_azurite_missing.py.
     empty = tmp_path / "bin"
     empty.mkdir()
     env = {**DEV, "PATH": str(empty)}
-    result = run_funchost(["start", "--port", str(free_port())], app_copy, env)
+    result = run_funchost(["start", "--strict", "--port", str(free_port())], app_copy, env)
     assert result.returncode == 3, result.stdout + result.stderr
+    assert "Host started" not in result.stdout
     assert result.stderr == f"funchost: {missing_message(['AzureWebJobsStorage'])}\n"
     assert result.stderr == (
         "funchost: AzureWebJobsStorage uses the development storage (Azurite on "
-        "127.0.0.1:10000-10002), nothing listens there and Azurite is not installed: install it "
-        "with `npm install -g azurite@3.35.0` (later versions need Node 22), or start your own "
-        "storage emulator and pass --no-azurite (FUNCHOST_NO_AZURITE=1)\n"
+        "127.0.0.1:10000-10002), but nothing listens there and Azurite is not installed: "
+        "install it with `npm install -g azurite@3.35.0` (later versions need Node 22) and "
+        "funchost starts it (it looks on PATH and in node_modules/.bin of the app's folder, the "
+        "current folder and their parents), or start your own storage emulator there\n"
     )
 
 
