@@ -170,7 +170,8 @@ def configure(
     for old in list(root.handlers):
         root.removeHandler(old)
     root.addHandler(handler)
-    # The root level is the lowest any category asks for; the filter does the rest.
-    root.setLevel(logging.DEBUG if verbose else min_level)
+    # The root level is the lowest any category can get (--verbose lowers none): below it
+    # no record is even made, and the filter does the rest.
+    root.setLevel(min_level)
     logging.captureWarnings(True)
     return handler
