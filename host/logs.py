@@ -2,8 +2,8 @@
 
 Every record gets a category as the Functions host names them: ``Function.<name>`` for the
 host's invocation lines, ``Function.<name>.User`` for the user's own logging inside an
-invocation, ``Host.*`` for the host. Library chatter (aiohttp, azure SDKs) is hidden below
-ERROR unless ``--verbose``.
+invocation, ``Host.Function.Console`` for print() and for user logging outside one, ``Host.*``
+for the host. Library chatter (aiohttp, azure SDKs) is hidden below ERROR unless ``--verbose``.
 """
 
 from __future__ import annotations
@@ -101,6 +101,9 @@ def _client_error(record: logging.LogRecord, category: str) -> bool:
     return isinstance(exc, HttpProcessingError) and category.startswith(_QUIET)
 
 
+_CONSOLE_EXTRA = {"category": CONSOLE}
+
+
 class PrintCapture(io.TextIOBase):
     """Stands in for sys.stdout while functions run: every printed line becomes a log line.
 
@@ -133,11 +136,9 @@ class PrintCapture(io.TextIOBase):
             self._emit(rest)
 
     def _emit(self, line: str) -> None:
-        invocation = current_invocation.get()
-        category = (
-            f"Function.{invocation.function_name}.User" if invocation else "Host.Function.Console"
-        )
-        self._log.info(line.rstrip("\r"), extra={"category": category})
+        # The Functions host logs a worker's stdout as Host.Function.Console, in an
+        # invocation or not: host.json's Function levels do not hide print().
+        self._log.info(line.rstrip("\r"), extra=_CONSOLE_EXTRA)
 
 
 class ConsoleFormatter(logging.Formatter):

@@ -9,7 +9,7 @@ import pytest
 from aiohttp.http_exceptions import BadStatusLine
 
 from funchost.host.hostjson import LOG_LEVELS, LoggingConfig
-from funchost.host.logs import CategoryFilter
+from funchost.host.logs import CategoryFilter, PrintCapture
 from funchost.worker.context import InvocationInfo, current_invocation
 
 NONE = LOG_LEVELS["None"]
@@ -114,3 +114,15 @@ def test_a_categorys_level_is_decided_once(in_hello: None) -> None:
         keep.filter(record("root", logging.INFO))
         keep.filter(record("funchost.host", logging.DEBUG))
     assert asked == ["Function.hello.User", "Host.General"]
+
+
+def test_print_is_host_function_console_even_in_an_invocation(
+    in_hello: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO, logger="funchost.console"):
+        print("printed", "too", file=PrintCapture())
+    assert [(r.getMessage(), r.category) for r in caplog.records] == [
+        ("printed too", "Host.Function.Console")
+    ]
+    # So "Function": "Warning" does not hide print(), as in the Functions host.
+    assert passes({"Function": logging.WARNING}, caplog.records[0])
