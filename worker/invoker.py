@@ -208,8 +208,8 @@ class Invoker:
                 f"Timeout value of {_timespan(self._runner.timeout)} exceeded by function "
                 f"'{self._qualified}' (Id: '{invocation_id}'). Initiating cancellation.",
             )
-        if self._log_info:
-            self._log_outcome("Failed", logging.INFO, invocation_id, started)
+        # At Error, as the host logs a failure: "Function": "Warning" still shows it.
+        self._log_outcome("Failed", logging.ERROR, invocation_id, started)
         if isinstance(exc, asyncio.CancelledError):
             self._log(logging.WARNING, f"Invocation {invocation_id} was cancelled.")
         elif not isinstance(exc, InvocationTimeout):
