@@ -121,7 +121,9 @@ class Host:
 
     def _wire(self, spec: FunctionSpec) -> None:
         try:
-            loaded = wire(spec, self.runner, self._binding_context)
+            loaded = wire(
+                spec, self.runner, self._binding_context, self.config.host.logging.level_for
+            )
             self.state.functions.append(loaded)
             self.state.warnings.extend(loaded.warnings)
         except FunctionLoadError as exc:

@@ -215,8 +215,9 @@ def _options(args: argparse.Namespace, config: Config | None = None) -> StartOpt
 
 def _configure_logging(config: Config, options: StartOptions) -> None:
     levels = config.host.logging
-    lowest = min([*levels.levels.values(), levels.level_for("Function.x.User")])
-    logs.configure(levels.level_for, lowest, verbose=options.verbose, json_logs=options.json_logs)
+    logs.configure(
+        levels.level_for, levels.lowest, verbose=options.verbose, json_logs=options.json_logs
+    )
 
 
 def _check(args: argparse.Namespace) -> int:

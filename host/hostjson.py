@@ -66,6 +66,11 @@ class LoggingConfig:
                 return level
         return self._by_lower.get("default", logging.INFO)
 
+    @property
+    def lowest(self) -> int:
+        """The lowest level any category can get: a configured one, or the default's."""
+        return min([*self._by_lower.values(), self._by_lower.get("default", logging.INFO)])
+
 
 UNBOUNDED = -1  # the Functions host's "no limit" for the extensions.http request limits
 

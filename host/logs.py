@@ -2,8 +2,8 @@
 
 Every record gets a category as the Functions host names them: ``Function.<name>`` for the
 host's invocation lines, ``Function.<name>.User`` for the user's own logging inside an
-invocation, ``Host.*`` for the host. Library chatter (aiohttp, azure SDKs) is hidden below
-ERROR unless ``--verbose``.
+invocation, ``Host.Function.Console`` for print() and for user logging outside one, ``Host.*``
+for the host. Library chatter (aiohttp, azure SDKs) is hidden below ERROR unless ``--verbose``.
 """
 
 from __future__ import annotations
@@ -19,23 +19,40 @@ from typing import TextIO
 
 from aiohttp.http_exceptions import HttpProcessingError
 
-from funchost.worker.context import current_invocation
+from funchost.worker.context import InvocationInfo, current_invocation
 
 LevelFor = Callable[[str], int]
+CONSOLE = "Host.Function.Console"  # the host's category for a worker's stdout, and ours
 _LIBRARIES = ("aiohttp", "azure", "asyncio", "urllib3", "uamqp", "werkzeug", "multipart")
+# Libraries whose lines funchost shows only from ERROR, unless --verbose.
+_QUIET = ("Host.aiohttp", "Host.azure", "Host.asyncio")
+# Logger name -> its category wherever it logs ("" when that depends on the invocation).
+_FIXED: dict[str, str] = {}
 
 
-def category_of(record: logging.LogRecord) -> str:
-    """The Functions-host category of a record."""
+def category_of(record: logging.LogRecord, invocation: InvocationInfo | None) -> str:
+    """The Functions-host category of a record logged while ``invocation`` runs (or none)."""
     category = getattr(record, "category", None)
     if isinstance(category, str):
         return category
-    if record.name.startswith("funchost"):
+    fixed = _FIXED.get(record.name)
+    if fixed is None:
+        fixed = _FIXED[record.name] = _fixed_category(record.name)
+    if fixed:
+        return fixed
+    return f"Function.{invocation.function_name}.User" if invocation else CONSOLE
+
+
+def _fixed_category(name: str) -> str:
+    """funchost's own lines are Host.General; a library's, Host.<logger>; the user's, neither."""
+    if _within(name, ("funchost",)):
         return "Host.General"
-    invocation = current_invocation.get()
-    if invocation is not None and not record.name.startswith(_LIBRARIES):
-        return f"Function.{invocation.function_name}.User"
-    return f"Host.{record.name}" if record.name.startswith(_LIBRARIES) else "Host.Function.Console"
+    return f"Host.{name}" if _within(name, _LIBRARIES) else ""
+
+
+def _within(name: str, packages: tuple[str, ...]) -> bool:
+    """Whether a logger name is one of these packages or below one ('azurefoo' is not azure)."""
+    return any(name == package or name.startswith(f"{package}.") for package in packages)
 
 
 def utc_stamp(created: float) -> str:
@@ -45,34 +62,46 @@ def utc_stamp(created: float) -> str:
 
 
 class CategoryFilter(logging.Filter):
-    """Drops records below their category's host.json level; caches levels per category."""
+    """Drops records below their category's host.json level.
+
+    The level is decided once per category and kept, so a record costs one dict lookup,
+    never a walk over host.json's prefixes.
+    """
 
     def __init__(self, level_for: LevelFor, verbose: bool) -> None:
         super().__init__()
         self._level_for = level_for
         self._verbose = verbose
-        self._cache: dict[str, int] = {}
+        self._levels: dict[str, int] = {}
 
     def filter(self, record: logging.LogRecord) -> bool:
         """Attach the category and invocation id, then apply the level."""
-        category = category_of(record)
-        record.category = category
         invocation = current_invocation.get()
+        category = category_of(record, invocation)
+        record.category = category
         record.invocation_id = invocation.invocation_id if invocation else ""
-        if not self._verbose and category.startswith(
-            ("Host.aiohttp", "Host.azure", "Host.asyncio")
-        ):
-            return record.levelno >= logging.ERROR and not _client_error(record)
-        level = self._cache.get(category)
+        level = self._levels.get(category)
         if level is None:
-            level = self._cache[category] = self._level_for(category)
-        return record.levelno >= level
+            level = self._levels[category] = self.level(category)
+        if record.levelno < level:
+            return False
+        return record.exc_info is None or self._verbose or not _client_error(record, category)
+
+    def level(self, category: str) -> int:
+        """The category's host.json level; libraries' chatter only from ERROR unless --verbose."""
+        level = self._level_for(category)
+        if not self._verbose and category.startswith(_QUIET):
+            return max(level, logging.ERROR)
+        return level
 
 
-def _client_error(record: logging.LogRecord) -> bool:
+def _client_error(record: logging.LogRecord, category: str) -> bool:
     """A malformed request logged by aiohttp: the client's fault, not worth a traceback."""
     exc = record.exc_info[1] if record.exc_info else None
-    return isinstance(exc, HttpProcessingError)
+    return isinstance(exc, HttpProcessingError) and category.startswith(_QUIET)
+
+
+_CONSOLE_EXTRA = {"category": CONSOLE}
 
 
 class PrintCapture(io.TextIOBase):
@@ -107,11 +136,9 @@ class PrintCapture(io.TextIOBase):
             self._emit(rest)
 
     def _emit(self, line: str) -> None:
-        invocation = current_invocation.get()
-        category = (
-            f"Function.{invocation.function_name}.User" if invocation else "Host.Function.Console"
-        )
-        self._log.info(line.rstrip("\r"), extra={"category": category})
+        # The Functions host logs a worker's stdout as Host.Function.Console, in an
+        # invocation or not: host.json's Function levels do not hide print().
+        self._log.info(line.rstrip("\r"), extra=_CONSOLE_EXTRA)
 
 
 class ConsoleFormatter(logging.Formatter):
@@ -170,7 +197,8 @@ def configure(
     for old in list(root.handlers):
         root.removeHandler(old)
     root.addHandler(handler)
-    # The root level is the lowest any category asks for; the filter does the rest.
-    root.setLevel(logging.DEBUG if verbose else min_level)
+    # The root level is the lowest any category can get (--verbose lowers none): below it
+    # no record is even made, and the filter does the rest.
+    root.setLevel(min_level)
     logging.captureWarnings(True)
     return handler

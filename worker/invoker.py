@@ -11,7 +11,7 @@ import logging
 import os
 import random
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import azure.functions as func
@@ -34,6 +34,7 @@ from funchost.worker.retry import RetryPolicy, with_retries
 from funchost.worker.runner import Runner
 
 log = logging.getLogger("funchost.function")
+LevelFor = Callable[[str], int]
 
 
 class Out(func.Out[Any]):
@@ -65,7 +66,9 @@ class Invoker:
         inputs: Mapping[str, InputBinding],
         outputs: Mapping[str, OutputBinding | None],
         retry: RetryPolicy | None = None,
+        level_for: LevelFor | None = None,
     ) -> None:
+        """``level_for``: host.json's level of a log category, asked once for the function's."""
         self.spec = spec
         self.retry = retry
         self._runner = runner
@@ -77,6 +80,9 @@ class Invoker:
         self.in_flight = 0
         self._trigger_name = spec.trigger.name
         self._category = f"Function.{spec.name}"
+        # Decided here, not per invocation: when host.json turns the category down, the
+        # Executing/Executed lines are not even built (the root logger is never above it).
+        self._log_info = level_for is None or level_for(self._category) <= logging.INFO
         self._qualified = f"Functions.{spec.name}"
 
     async def __call__(self, event: TriggerEvent) -> InvocationResult:
@@ -95,7 +101,7 @@ class Invoker:
         """One invocation, with its own id, as the Functions host runs each retry."""
         invocation_id = _new_id()
         token = current_invocation.set(InvocationInfo(invocation_id, self.spec.name))
-        if log.isEnabledFor(logging.INFO):  # no message is built when nothing would print it
+        if self._log_info:
             self._log_executing(event, invocation_id)
         started = time.perf_counter()
         try:
@@ -112,7 +118,8 @@ class Invoker:
                 raise InvocationFailed(str(exc)) from exc
             raise  # cancellation and exits propagate as they are
         else:
-            self._log_outcome("Succeeded", invocation_id, started)
+            if self._log_info:
+                self._log_outcome("Succeeded", logging.INFO, invocation_id, started)
             return InvocationResult(invocation_id, outputs)
         finally:
             current_invocation.reset(token)
@@ -186,12 +193,10 @@ class Invoker:
             details = ", ".join(f"{key}: {value}" for key, value in event.details.items())
             self._log(logging.INFO, f"Trigger Details: {details}")
 
-    def _log_outcome(self, outcome: str, invocation_id: str, started: float) -> None:
-        if not log.isEnabledFor(logging.INFO):
-            return
+    def _log_outcome(self, outcome: str, level: int, invocation_id: str, started: float) -> None:
         duration = round((time.perf_counter() - started) * 1000)
         self._log(
-            logging.INFO,
+            level,
             f"Executed '{self._qualified}' ({outcome}, Id={invocation_id}, Duration={duration}ms)",
         )
 
@@ -203,7 +208,8 @@ class Invoker:
                 f"Timeout value of {_timespan(self._runner.timeout)} exceeded by function "
                 f"'{self._qualified}' (Id: '{invocation_id}'). Initiating cancellation.",
             )
-        self._log_outcome("Failed", invocation_id, started)
+        # At Error, as the host logs a failure: "Function": "Warning" still shows it.
+        self._log_outcome("Failed", logging.ERROR, invocation_id, started)
         if isinstance(exc, asyncio.CancelledError):
             self._log(logging.WARNING, f"Invocation {invocation_id} was cancelled.")
         elif not isinstance(exc, InvocationTimeout):

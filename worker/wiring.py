@@ -24,7 +24,7 @@ from funchost.bindings.shared.connections import (
 from funchost.config_section import Section
 from funchost.errors import ConfigError, FunchostError, FunctionLoadError
 from funchost.worker.indexer import FunctionSpec, join_problems
-from funchost.worker.invoker import Invoker
+from funchost.worker.invoker import Invoker, LevelFor
 from funchost.worker.retry import RetryPolicy, host_json_policy, parse_policy
 from funchost.worker.runner import Runner
 
@@ -41,7 +41,12 @@ class LoadedFunction:
     warnings: list[str] = field(default_factory=list)
 
 
-def wire(spec: FunctionSpec, runner: Runner, make_ctx: ContextFactory) -> LoadedFunction:
+def wire(
+    spec: FunctionSpec,
+    runner: Runner,
+    make_ctx: ContextFactory,
+    level_for: LevelFor | None = None,
+) -> LoadedFunction:
     """Resolve settings, check connections and create every binding of one function.
 
     Raises one FunctionLoadError that lists every problem found, so a user fixes them in one go.
@@ -56,7 +61,7 @@ def wire(spec: FunctionSpec, runner: Runner, make_ctx: ContextFactory) -> Loaded
     if problems:
         raise FunctionLoadError(spec.name, join_problems(problems), where=spec.where)
     try:
-        loaded = _create(spec, runner, ctx, retry)
+        loaded = _create(spec, runner, ctx, retry, level_for)
     except FunchostError as exc:
         raise FunctionLoadError(spec.name, _without_name(exc, spec.name), where=spec.where) from exc
     loaded.warnings.extend(warnings)
@@ -95,7 +100,11 @@ def _without_name(exc: FunchostError, function_name: str) -> str:
 
 
 def _create(
-    spec: FunctionSpec, runner: Runner, ctx: BindingContext, retry: RetryPolicy | None
+    spec: FunctionSpec,
+    runner: Runner,
+    ctx: BindingContext,
+    retry: RetryPolicy | None,
+    level_for: LevelFor | None,
 ) -> LoadedFunction:
     inputs: dict[str, InputBinding] = {}
     outputs: dict[str, OutputBinding | None] = {}
@@ -107,7 +116,7 @@ def _create(
             outputs[binding.name] = provider.output(binding, ctx)
         else:
             inputs[binding.name] = provider.input(binding, ctx)
-    invoker = Invoker(spec, runner, inputs, outputs, retry)
+    invoker = Invoker(spec, runner, inputs, outputs, retry, level_for)
     listener = get_provider(spec.trigger.type).trigger(spec.trigger, ctx, invoker)
     return LoadedFunction(spec=spec, invoker=invoker, listener=listener)
 

@@ -246,6 +246,23 @@ def test_level_for_falls_back_to_information() -> None:
     assert LoggingConfig({"Function": logging.ERROR}).level_for("Host.Startup") == logging.INFO
 
 
+@pytest.mark.parametrize(
+    ("levels", "lowest"),
+    [
+        ({}, logging.INFO),
+        # Every other category still falls back to Information.
+        ({"Function": logging.WARNING}, logging.INFO),
+        ({"Function.hello.User": logging.DEBUG}, logging.DEBUG),
+        ({"DEFAULT": logging.ERROR, "Function": logging.WARNING}, logging.WARNING),
+        ({"default": logging.CRITICAL + 10}, logging.CRITICAL + 10),
+    ],
+)
+def test_lowest_is_the_least_level_any_category_can_get(
+    levels: dict[str, int], lowest: int
+) -> None:
+    assert LoggingConfig(levels).lowest == lowest
+
+
 def test_bad_level_name_is_refused(tmp_path: Path) -> None:
     doc = {"version": "2.0", "logging": {"logLevel": {"Function.hello": "Verbose"}}}
     err = error(tmp_path, doc)
