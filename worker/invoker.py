@@ -133,8 +133,9 @@ class Invoker:
                 kwargs[param.name] = Out()
                 continue
             datum = event.data if param.name == self._trigger_name else fetched[param.name]
-            kind = param.binding.type
-            kwargs[param.name] = converters.decode(kind, datum, event.metadata, param.pytype)
+            kwargs[param.name] = converters.decode(
+                param.converter, datum, event.metadata, param.pytype
+            )
         if self.spec.needs_context:
             kwargs["context"] = self._context(event, invocation_id, retry_count)
         return kwargs
@@ -156,7 +157,7 @@ class Invoker:
         for param in self._out_params:
             out_value = kwargs[param.name].get()
             if out_value is not None:
-                outputs[param.name] = converters.encode(param.binding.type, out_value, param.pytype)
+                outputs[param.name] = converters.encode(param.converter, out_value, param.pytype)
         ret = self.spec.return_binding
         if ret is not None and value is not None:
             outputs["$return"] = converters.encode(ret.type, value, self.spec.return_pytype)
