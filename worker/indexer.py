@@ -148,7 +148,7 @@ def build_spec(function: Function, script_root: Path) -> FunctionSpec:
         func=user_func,
         is_async=inspect.iscoroutinefunction(user_func),
         where=where,
-        directory=str(script_root),
+        directory=_directory(user_func, script_root),
         trigger=trigger,
         bindings=bindings,
         params=params,
@@ -168,6 +168,17 @@ def _where(user_func: Callable[..., Any], script_root: Path) -> str:
     with contextlib.suppress(ValueError):  # outside the script root: keep it absolute
         path = path.resolve().relative_to(script_root.resolve())
     return f"{path}:{code.co_firstlineno}"
+
+
+def _directory(user_func: Callable[..., Any], script_root: Path) -> str:
+    """``context.function_directory``: the folder of the file defining the function.
+
+    As the worker (functions.py, add_indexed_function): a blueprint's functions get its folder.
+    """
+    try:
+        return str(Path(inspect.getfile(user_func)).parent)
+    except TypeError:  # not defined in a file (a callable object): the app's folder
+        return str(script_root)
 
 
 def _binding_specs(function: Function) -> list[BindingSpec]:
