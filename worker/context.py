@@ -1,13 +1,18 @@
-"""``func.Context`` for one invocation, and the ContextVar the log formatter reads."""
+"""``func.Context`` for one invocation, and the ContextVar the log formatter reads.
+
+The classes have the attributes of the worker's own (azure_functions_worker/bindings/
+context.py, tracecontext.py, retrycontext.py; the same in the 3.13 runtime), no more and no
+fewer: the library's abstract classes promise a ``retry_context.exception`` the worker never
+had, and code that reads it should fail here as it fails in Azure.
+"""
 
 from __future__ import annotations
 
 import contextvars
 import random
 import threading
-from typing import Any, NamedTuple
-
-import azure.functions as func
+from dataclasses import dataclass, field
+from typing import NamedTuple
 
 
 class InvocationInfo(NamedTuple):
@@ -24,54 +29,106 @@ current_invocation: contextvars.ContextVar[InvocationInfo | None] = contextvars.
     "funchost_invocation", default=None
 )
 
+# Invocations of functions that take a context, by id: what a thread the function started
+# joins when it sets context.thread_local_storage.invocation_id.
+running: dict[str, InvocationInfo] = {}
 
-class TraceContext(func._abc.TraceContext):
-    """W3C trace context of the invocation."""
 
-    def __init__(self, trace_parent: str, trace_state: str = "") -> None:
+class InvocationLocal(threading.local):
+    """``context.thread_local_storage``: a single thread-local object all invocations share.
+
+    As the worker's, it is shared, so what a function stores on it stays with the thread,
+    and ``invocation_id`` is the invocation running on this thread. Setting it in a thread
+    the function started makes that thread's log records the invocation's (the Python
+    developer reference, "Logging from created threads"): here by setting, in that thread
+    only, the ContextVar the log formatter reads.
+    """
+
+    @property
+    def invocation_id(self) -> str | None:
+        """The invocation this thread works for; AttributeError in a thread never told."""
+        info = current_invocation.get()
+        if info is not None:
+            return info.invocation_id
+        if "_invocation_id" in vars(self):  # set to an id that is not running (or None)
+            value: str | None = vars(self)["_invocation_id"]
+            return value
+        raise AttributeError("'thread_local_storage' has no attribute 'invocation_id'")
+
+    @invocation_id.setter
+    def invocation_id(self, value: str | None) -> None:
+        vars(self)["_invocation_id"] = value
+        current_invocation.set(running.get(value) if isinstance(value, str) else None)
+
+
+thread_local_storage = InvocationLocal()
+
+
+class TraceContext:
+    """W3C trace context of the invocation; the capitalised names are the worker's too."""
+
+    def __init__(self, trace_parent: str, trace_state: str, attributes: dict[str, str]) -> None:
         self._trace_parent = trace_parent
         self._trace_state = trace_state
+        self._attributes = attributes
 
     @property
     def trace_parent(self) -> str:
-        """The W3C traceparent header value."""
+        """The W3C traceparent of this invocation."""
         return self._trace_parent
 
     @property
     def trace_state(self) -> str:
-        """The W3C tracestate header value."""
+        """The caller's W3C tracestate, empty without one."""
         return self._trace_state
 
     @property
     def attributes(self) -> dict[str, str]:
-        """Extra attributes; none locally."""
-        return {}
-
-
-class RetryContext(func._abc.RetryContext):
-    """Which attempt this is under the function's retry policy."""
-
-    def __init__(self, retry_count: int = 0, max_retry_count: int = 0) -> None:
-        self._retry_count = retry_count
-        self._max_retry_count = max_retry_count
+        """The host's activity tags; none locally (Azure adds them with Application Insights)."""
+        return self._attributes
 
     @property
-    def retry_count(self) -> int:
-        """Zero on the first attempt."""
-        return self._retry_count
+    def Traceparent(self) -> str:  # the worker's deprecated spelling, as the next two
+        """``trace_parent``, as OpenTelemetry samples read it."""
+        return self._trace_parent
 
     @property
-    def max_retry_count(self) -> int:
-        """The policy's maximum, zero without a policy."""
-        return self._max_retry_count
+    def Tracestate(self) -> str:
+        """``trace_state``, as OpenTelemetry samples read it."""
+        return self._trace_state
 
     @property
-    def exception(self) -> Any:  # the library types it RpcException; locally there is none
-        """The previous attempt's exception is not carried locally."""
-        return None
+    def Attributes(self) -> dict[str, str]:
+        """``attributes``, under the worker's deprecated name."""
+        return self._attributes
 
 
-class Context(func.Context):
+@dataclass(frozen=True)
+class RpcException:
+    """Why the previous attempt failed, in the fields of the host's RpcException message.
+
+    Empty on a first attempt, as the worker's default message. ``message`` holds funchost's
+    failure text (the exception and its traceback); the host's also wraps it in .NET
+    exception names, and its ``source`` and ``stack_trace`` are .NET's: empty here.
+    """
+
+    source: str = ""
+    stack_trace: str = ""
+    message: str = ""
+    is_user_exception: bool = False
+    type: str = ""
+
+
+@dataclass
+class RetryContext:
+    """Which attempt this is under the function's retry policy (a dataclass, as the worker's)."""
+
+    retry_count: int
+    max_retry_count: int
+    rpc_exception: RpcException = field(default_factory=RpcException)
+
+
+class Context:
     """The ``context`` argument a function receives."""
 
     def __init__(
@@ -87,7 +144,6 @@ class Context(func.Context):
         self._function_directory = function_directory
         self._trace_context = trace_context
         self._retry_context = retry_context
-        self._thread_local_storage = threading.local()
 
     @property
     def invocation_id(self) -> str:
@@ -95,9 +151,9 @@ class Context(func.Context):
         return self._invocation_id
 
     @property
-    def thread_local_storage(self) -> Any:  # the library says type[local]; workers pass an instance
-        """Storage local to the thread running the invocation."""
-        return self._thread_local_storage
+    def thread_local_storage(self) -> InvocationLocal:
+        """Storage local to each thread, shared by all invocations (see InvocationLocal)."""
+        return thread_local_storage
 
     @property
     def function_name(self) -> str:
@@ -106,7 +162,7 @@ class Context(func.Context):
 
     @property
     def function_directory(self) -> str:
-        """The app's script root."""
+        """The folder of the file that defines the function."""
         return self._function_directory
 
     @property
@@ -120,15 +176,23 @@ class Context(func.Context):
         return self._retry_context
 
 
-def new_trace_parent(incoming: str | None = None) -> str:
-    """A traceparent for this invocation, continuing the caller's trace when it sent one.
+def trace_context(traceparent: str | None, tracestate: str | None) -> TraceContext:
+    """The invocation's trace context, continuing the caller's trace when it sent one.
+
+    As ASP.NET Core under the Functions host: a valid traceparent becomes the parent of a
+    span of the invocation's own, and the tracestate is kept only with it.
+    """
+    parts = (traceparent or "").split("-")
+    if len(parts) == 4 and len(parts[1]) == 32:
+        return TraceContext(f"00-{parts[1]}-{_span_id()}-{parts[3]}", tracestate or "", {})
+    return TraceContext(f"00-{random.getrandbits(128) or 1:032x}-{_span_id()}-00", "", {})
+
+
+def _span_id() -> str:
+    """A random span id.
 
     Trace and span ids must be unique, not secret: the process's PRNG draws them without
     the system call os.urandom costs on every HTTP invocation that takes a context. An
     all-zero id is invalid (W3C Trace Context), hence the ``or 1``.
     """
-    span = f"{random.getrandbits(64) or 1:016x}"
-    parts = (incoming or "").split("-")
-    if len(parts) == 4 and len(parts[1]) == 32:
-        return f"00-{parts[1]}-{span}-{parts[3]}"
-    return f"00-{random.getrandbits(128) or 1:032x}-{span}-00"
+    return f"{random.getrandbits(64) or 1:016x}"

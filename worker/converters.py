@@ -1,7 +1,12 @@
-"""The library's converter registry (``azure.functions.meta``), used as the official worker does."""
+"""The library's converter registry (``azure.functions.meta``), used as the official worker does.
+
+The indexer picks each parameter's converter once (``converter_for``); decoding and encoding
+use that choice.
+"""
 
 from __future__ import annotations
 
+import json
 import sys
 import types
 import typing
@@ -18,24 +23,49 @@ from funchost.errors import BindingError
 _registry = get_binding_registry()  # type: ignore[no-untyped-call]  # untyped in the library
 
 
-def _converter(binding_type: str) -> Any:
-    return _registry.get(binding_type)
+GENERIC = "generic"  # the worker's converter for str and bytes: the data as it came
+
+# Binding types whose data is never text, bytes or JSON: the HTTP trigger's is a request.
+# The worker accepts ``req: str`` there and then fails every call in its generic decode;
+# funchost refuses the annotation at load instead, so the mistake shows once, with the fix.
+_NEVER_RAW = frozenset({"httptrigger"})
 
 
-def accepts(binding_type: str, pytype: Any, *, out: bool) -> bool:
-    """Whether the binding's converter can decode into (or encode from) this annotation."""
+def converter_for(binding_type: str, pytype: Any) -> str:
+    """The converter a parameter uses: its binding type's, or GENERIC for ``str``/``bytes``.
+
+    The worker's rule (functions.py, validate_function_params): a parameter annotated ``str``
+    or ``bytes`` takes the data as the host sent it, whatever the binding type (trigger,
+    input or output), unless the type returns its value implicitly (meta.py,
+    has_implicit_output: the durable triggers). The return value keeps its binding's
+    converter. ``Optional[str]`` counts as ``str``: funchost accepts Optional annotations.
+    """
+    if (
+        _plain(pytype) in (str, bytes)
+        and binding_type.lower() not in _NEVER_RAW
+        and not _implicit_output(binding_type)
+    ):
+        return GENERIC
+    return binding_type
+
+
+def _converter(name: str) -> Any:
+    # As the worker's get_binding: a type the library has no converter for is generic too.
+    return _registry.get(name) or _Generic
+
+
+def accepts(converter: str, pytype: Any, *, out: bool) -> bool:
+    """Whether the converter can decode into (or encode from) this annotation."""
     if not out:
-        deferred = _deferred_converter(binding_type, pytype)
+        deferred = _deferred_converter(converter, pytype)
         if deferred is not None:
             return bool(deferred.check_input_type_annotation(pytype))
-    converter = _converter(binding_type)
-    if converter is None:
-        return True  # no converter: the value is passed through as the binding produced it
     members = _optional_members(pytype)
     if members is not None:
         # Optional[X] / X | None: None needs no converter, every other member must pass.
-        return all(accepts(binding_type, member, out=out) for member in members)
-    check = converter.check_output_type_annotation if out else converter.check_input_type_annotation
+        return all(accepts(converter, member, out=out) for member in members)
+    found = _converter(converter)
+    check = found.check_output_type_annotation if out else found.check_input_type_annotation
     try:
         return bool(check(pytype))
     except TypeError:
@@ -54,32 +84,24 @@ def _optional_members(pytype: Any) -> tuple[Any, ...] | None:
 
 
 def decode(
-    binding_type: str, datum: Datum | None, metadata: Mapping[str, Datum], pytype: Any = None
+    converter: str, datum: Datum | None, metadata: Mapping[str, Datum], pytype: Any = None
 ) -> Any:
-    """Turn trigger or input data into the Python argument, as the worker picks the converter.
+    """Turn trigger or input data into the Python argument, with the converter the indexer chose.
 
     An SDK type of an installed extension (deferred binding) goes to the extension's
-    converter; a ``str`` or ``bytes`` annotation to the worker's generic one (the value as
-    sent); anything else to the library's converter of the binding type.
+    converter; anything else to ``converter`` (see ``converter_for``).
     """
     if datum is None:
         return None
     if datum.type == NATIVE:
         return datum.value
-    deferred = _deferred_converter(binding_type, pytype)
+    deferred = _deferred_converter(converter, pytype)
     if deferred is not None:
         return deferred.decode(datum, trigger_metadata=metadata, pytype=pytype)
-    if _plain(pytype) in (str, bytes) and not _implicit_output(binding_type):
-        return _generic(datum, binding_type)
-    converter = _converter(binding_type)
-    if converter is None:
-        return datum.python_value
     try:
-        return converter.decode(datum, trigger_metadata=metadata)
+        return _converter(converter).decode(datum, trigger_metadata=metadata)
     except NotImplementedError:
-        raise BindingError(
-            f"cannot decode {datum.type!r} data for a '{binding_type}' binding"
-        ) from None
+        raise BindingError(f"cannot decode {datum.type!r} data for {_label(converter)}") from None
 
 
 def _plain(pytype: Any) -> Any:
@@ -88,20 +110,16 @@ def _plain(pytype: Any) -> Any:
     return members[0] if members is not None and len(members) == 1 else pytype
 
 
-def _generic(datum: Datum, binding_type: str) -> Any:
-    """The worker's GenericBinding.decode: string, bytes or JSON text as it came."""
-    if datum.type in ("string", "bytes", "json"):
-        return datum.value
-    if datum.type is None:
-        return None
-    raise BindingError(f"cannot decode {datum.type!r} data for a '{binding_type}' binding")
-
-
 def _implicit_output(binding_type: str) -> bool:
     """Durable bindings return their value implicitly; the generic converter is not for them."""
-    converter = _converter(binding_type)
-    check = getattr(converter, "has_implicit_output", None)
+    check = getattr(_registry.get(binding_type), "has_implicit_output", None)
     return bool(check()) if callable(check) else False
+
+
+def _label(converter: str) -> str:
+    if converter == GENERIC:
+        return "a str or bytes parameter (the data as sent)"
+    return f"a '{converter}' binding"
 
 
 def is_deferred(binding_type: str, pytype: Any) -> bool:
@@ -127,29 +145,60 @@ def _deferred_converter(binding_type: str, pytype: Any) -> Any:
     return registry.get(binding_type) if supported else None
 
 
-def encode(binding_type: str, value: Any, pytype: Any) -> Datum:
+def encode(converter: str, value: Any, pytype: Any) -> Datum:
     """Turn an output value into a Datum for the binding to write."""
-    if binding_type == "http" and isinstance(value, func.HttpResponse):
+    if converter == "http" and isinstance(value, func.HttpResponse):
         return Datum(value, NATIVE)  # written straight to the socket by the HTTP trigger
-    converter = _converter(binding_type)
-    if converter is None:
-        return _plain_datum(binding_type, value)
     try:
-        datum: Datum = converter.encode(value, expected_type=pytype)
+        datum: Datum = _converter(converter).encode(value, expected_type=pytype)
     except NotImplementedError:
+        expected = _GENERIC_VALUES if converter == GENERIC else "a type its converter accepts"
         raise BindingError(
-            f"cannot send a value of type {type(value).__name__} to the '{binding_type}' "
-            f"binding; expected a type its converter accepts"
+            f"cannot send a value of type {type(value).__name__} to {_label(converter)}; "
+            f"expected {expected}"
         ) from None
     return datum
 
 
-def _plain_datum(binding_type: str, value: Any) -> Datum:
-    if isinstance(value, str):
-        return Datum(value, "string")
-    if isinstance(value, (bytes, bytearray)):
-        return Datum(bytes(value), "bytes")
-    raise BindingError(
-        f"cannot send a value of type {type(value).__name__} to the '{binding_type}' binding; "
-        f"expected str or bytes"
-    )
+_GENERIC_VALUES = "str, bytes, or a dict, list, int, float or bool (sent as JSON or a number)"
+
+
+class _Generic:
+    """The worker's generic binding (bindings/generic.py): data and values as they are.
+
+    Used for ``str``/``bytes`` parameters and for binding types the library has no converter
+    for. Values go out as the worker puts them on the wire (datumdef.datum_as_proto): dicts
+    and lists as JSON, bools as ints.
+    """
+
+    @staticmethod
+    def check_input_type_annotation(pytype: Any) -> bool:
+        return issubclass(pytype, (str, bytes))
+
+    @staticmethod
+    def check_output_type_annotation(pytype: Any) -> bool:
+        return issubclass(pytype, (str, bytes, bytearray))
+
+    @staticmethod
+    def decode(datum: Datum, *, trigger_metadata: Mapping[str, Datum]) -> Any:
+        if datum.type in ("string", "bytes", "json"):
+            return datum.value
+        if datum.type is None:
+            return None
+        raise NotImplementedError
+
+    @staticmethod
+    def encode(value: Any, *, expected_type: Any) -> Datum:
+        if isinstance(value, str):
+            return Datum(value, "string")
+        if isinstance(value, (bytes, bytearray)):
+            return Datum(bytes(value), "bytes")
+        if value is None:
+            return Datum(None, None)
+        if isinstance(value, (dict, list)):
+            return Datum(json.dumps(value), "json")
+        if isinstance(value, int):  # bool too: the wire has no bool, the worker sends an int
+            return Datum(int(value), "int")
+        if isinstance(value, float):
+            return Datum(value, "double")
+        raise NotImplementedError

@@ -42,6 +42,7 @@ class ParamSpec:
     binding: BindingSpec
     pytype: Any  # the annotation, generic aliases included (the converters check them)
     is_out: bool
+    converter: str  # the binding type, or converters.GENERIC for str/bytes (the data as sent)
 
 
 @dataclass(frozen=True)
@@ -147,7 +148,7 @@ def build_spec(function: Function, script_root: Path) -> FunctionSpec:
         func=user_func,
         is_async=inspect.iscoroutinefunction(user_func),
         where=where,
-        directory=str(script_root),
+        directory=_directory(user_func, script_root),
         trigger=trigger,
         bindings=bindings,
         params=params,
@@ -167,6 +168,17 @@ def _where(user_func: Callable[..., Any], script_root: Path) -> str:
     with contextlib.suppress(ValueError):  # outside the script root: keep it absolute
         path = path.resolve().relative_to(script_root.resolve())
     return f"{path}:{code.co_firstlineno}"
+
+
+def _directory(user_func: Callable[..., Any], script_root: Path) -> str:
+    """``context.function_directory``: the folder of the file defining the function.
+
+    As the worker (functions.py, add_indexed_function): a blueprint's functions get its folder.
+    """
+    try:
+        return str(Path(inspect.getfile(user_func)).parent)
+    except TypeError:  # not defined in a file (a callable object): the app's folder
+        return str(script_root)
 
 
 def _binding_specs(function: Function) -> list[BindingSpec]:
@@ -274,6 +286,7 @@ def _param_spec(
     is_out = _is_out(annotation)
     binding_out = binding.direction == "out"
     pytype = _out_arg(annotation) if is_out else annotation
+    converter = converters.converter_for(binding.type, pytype)
     label = f"binding '{binding.name}' ({binding.type})"
     if is_out and not binding_out:
         problems.append(
@@ -286,16 +299,16 @@ def _param_spec(
             f"output; expected func.Out[{_type_name(annotation)}]"
         )
     else:
-        _check_type(param, binding, pytype, binding_out, problems)
-    return ParamSpec(name=param, binding=binding, pytype=pytype, is_out=is_out)
+        _check_type(param, binding, converter, pytype, binding_out, problems)
+    return ParamSpec(param, binding, pytype, is_out, converter)
 
 
 def _check_type(
-    param: str, binding: BindingSpec, pytype: Any, out: bool, problems: list[str]
+    param: str, binding: BindingSpec, converter: str, pytype: Any, out: bool, problems: list[str]
 ) -> None:
     if pytype is None or pytype is inspect.Parameter.empty:
         return
-    if not converters.accepts(binding.type, pytype, out=out):
+    if not converters.accepts(converter, pytype, out=out):
         what = "the return annotation" if param == "$return" else f"parameter '{param}'"
         expected = _EXPECTED_TYPES.get((binding.type.lower(), out))
         expected = expected or f"a type the '{binding.type}' binding can {_verb(out)}"
@@ -326,7 +339,9 @@ def _return_type(
             f"value's type{_such_as(binding, out=True)}: func.Out is for parameters"
         )
         return None
-    _check_type("$return", binding, annotation, True, problems)
+    # The return value keeps its binding's converter: the worker's str/bytes rule is written
+    # for it too but never matches (functions.py compares the type to a tuple with 'is').
+    _check_type("$return", binding, binding.type, annotation, True, problems)
     return annotation
 
 

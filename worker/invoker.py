@@ -24,9 +24,10 @@ from funchost.worker.context import (
     Context,
     InvocationInfo,
     RetryContext,
-    TraceContext,
+    RpcException,
     current_invocation,
-    new_trace_parent,
+    running,
+    trace_context,
 )
 from funchost.worker.indexer import FunctionSpec
 from funchost.worker.loader import user_traceback
@@ -91,23 +92,41 @@ class Invoker:
         try:
             if self.retry is None:  # the common case, without the retry loop's frames
                 return await self._attempt(event, 0)
-            return await with_retries(
-                self.retry, lambda count: self._attempt(event, count), self._qualified
-            )
+            return await self._retried(event, self.retry)
         finally:
             self.in_flight -= 1
 
-    async def _attempt(self, event: TriggerEvent, retry_count: int) -> InvocationResult:
+    async def _retried(self, event: TriggerEvent, policy: RetryPolicy) -> InvocationResult:
+        """Attempts under the policy; each one's context names the failure before it."""
+        failure: BaseException | None = None
+
+        async def attempt(retry_count: int) -> InvocationResult:
+            nonlocal failure
+            try:
+                return await self._attempt(event, retry_count, failure)
+            except InvocationFailed as exc:
+                failure = exc.__cause__ or exc
+                raise
+
+        return await with_retries(policy, attempt, self._qualified)
+
+    async def _attempt(
+        self, event: TriggerEvent, retry_count: int, failure: BaseException | None = None
+    ) -> InvocationResult:
         """One invocation, with its own id, as the Functions host runs each retry."""
         invocation_id = _new_id()
-        token = current_invocation.set(InvocationInfo(invocation_id, self.spec.name))
+        info = InvocationInfo(invocation_id, self.spec.name)
+        token = current_invocation.set(info)
         if self._log_info:
             self._log_executing(event, invocation_id)
         started = time.perf_counter()
         try:
             # Input bindings are fetched first; most functions have none and skip the await.
             fetched = await self._fetch_inputs(event) if self._inputs else {}
-            kwargs = self._arguments(event, fetched, invocation_id, retry_count)
+            kwargs = self._arguments(event, fetched)
+            if self.spec.needs_context:
+                running[invocation_id] = info  # for threads the function starts
+                kwargs["context"] = self._context(event, invocation_id, retry_count, failure)
             value = await self._runner.call(self.spec.func, kwargs, self.spec.is_async)
             outputs = self._collect(kwargs, value)
             if self._writers:  # e.g. not HTTP: its trigger answers with the http output
@@ -123,16 +142,13 @@ class Invoker:
             return InvocationResult(invocation_id, outputs)
         finally:
             current_invocation.reset(token)
+            running.pop(invocation_id, None)
 
     async def _fetch_inputs(self, event: TriggerEvent) -> dict[str, Datum | None]:
         return {name: await binding.fetch(event) for name, binding in self._inputs.items()}
 
     def _arguments(
-        self,
-        event: TriggerEvent,
-        fetched: Mapping[str, Datum | None],
-        invocation_id: str,
-        retry_count: int,
+        self, event: TriggerEvent, fetched: Mapping[str, Datum | None]
     ) -> dict[str, Any]:
         kwargs: dict[str, Any] = {}
         for param in self.spec.params:
@@ -140,21 +156,30 @@ class Invoker:
                 kwargs[param.name] = Out()
                 continue
             datum = event.data if param.name == self._trigger_name else fetched[param.name]
-            kind = param.binding.type
-            kwargs[param.name] = converters.decode(kind, datum, event.metadata, param.pytype)
-        if self.spec.needs_context:
-            kwargs["context"] = self._context(event, invocation_id, retry_count)
+            kwargs[param.name] = converters.decode(
+                param.converter, datum, event.metadata, param.pytype
+            )
         return kwargs
 
-    def _context(self, event: TriggerEvent, invocation_id: str, retry_count: int) -> Context:
-        incoming = event.metadata.get("traceparent")
+    def _context(
+        self,
+        event: TriggerEvent,
+        invocation_id: str,
+        retry_count: int,
+        failure: BaseException | None,
+    ) -> Context:
+        parent, state = event.metadata.get("traceparent"), event.metadata.get("tracestate")
         return Context(
             invocation_id=invocation_id,
             function_name=self.spec.name,
             function_directory=self.spec.directory,
-            trace_context=TraceContext(new_trace_parent(incoming.value if incoming else None)),
+            trace_context=trace_context(
+                parent.value if parent else None, state.value if state else None
+            ),
             retry_context=RetryContext(
-                retry_count, self.retry.max_retry_count if self.retry else 0
+                retry_count,
+                self.retry.max_retry_count if self.retry else 0,
+                _rpc_exception(self._qualified, failure),
             ),
         )
 
@@ -163,7 +188,7 @@ class Invoker:
         for param in self._out_params:
             out_value = kwargs[param.name].get()
             if out_value is not None:
-                outputs[param.name] = converters.encode(param.binding.type, out_value, param.pytype)
+                outputs[param.name] = converters.encode(param.converter, out_value, param.pytype)
         ret = self.spec.return_binding
         if ret is not None and value is not None:
             outputs["$return"] = converters.encode(ret.type, value, self.spec.return_pytype)
@@ -223,6 +248,13 @@ def _failure_message(qualified: str, exc: BaseException) -> str:
         # funchost's own errors say everything in their message; a stack adds only noise.
         message += f"\nStack: {user_traceback(exc)}"
     return message
+
+
+def _rpc_exception(qualified: str, failure: BaseException | None) -> RpcException:
+    """The previous attempt's failure, as the host puts it in the retry context; empty first."""
+    if failure is None:
+        return RpcException()
+    return RpcException(message=_failure_message(qualified, failure))
 
 
 def _timespan(seconds: float | None) -> str:

@@ -102,6 +102,9 @@ def trigger_event(
     if traceparent:
         # The invocation continues the caller's W3C trace, as the Functions host's does.
         event.metadata["traceparent"] = Datum(traceparent, "string")
+        tracestate = message.headers.get("tracestate")
+        if tracestate:
+            event.metadata["tracestate"] = Datum(tracestate, "string")
     return event
 
 

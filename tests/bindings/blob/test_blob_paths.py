@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 import azure.functions as func
 import pytest
@@ -149,9 +149,14 @@ def test_the_example_host_json_holds_the_blob_defaults() -> None:
 def test_str_and_bytes_parameters_get_the_value_as_sent() -> None:
     """The worker's generic converter for str/bytes; the library's BlobConverter otherwise."""
     text, raw = Datum("text", "string"), Datum(b"raw", "bytes")
-    assert converters.decode("blob", text, {}, str) == "text"
-    assert converters.decode("blob", raw, {}, bytes) == b"raw"
-    assert converters.decode("blob", raw, {}, Optional[bytes]) == b"raw"  # noqa: UP045
-    assert converters.decode("blobTrigger", raw, {}, str) == b"raw"  # as sent, as the worker
-    stream = converters.decode("blobTrigger", raw, {}, func.InputStream)
+    assert decode_param("blob", text, str) == "text"
+    assert decode_param("blob", raw, bytes) == b"raw"
+    assert decode_param("blob", raw, Optional[bytes]) == b"raw"  # noqa: UP045
+    assert decode_param("blobTrigger", raw, str) == b"raw"  # as sent, as the worker
+    stream = decode_param("blobTrigger", raw, func.InputStream)
     assert isinstance(stream, func.InputStream) and stream.read() == b"raw"
+
+
+def decode_param(binding_type: str, datum: Datum, pytype: Any) -> Any:
+    """As the worker decodes a parameter: the indexer picks the converter, then it decodes."""
+    return converters.decode(converters.converter_for(binding_type, pytype), datum, {}, pytype)
