@@ -118,6 +118,7 @@ CASES = [
     ("HEAD", "/api/text", "1.1"),
     ("HEAD", "/api/custom", "1.1"),
     ("HEAD", "/api/nothing", "1.1"),
+    ("HEAD", "/api/empty", "1.1"),
     ("GET", "/api/text", "1.0"),
     ("GET", "/api/nowhere", "1.1"),
 ]
