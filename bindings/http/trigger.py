@@ -144,7 +144,9 @@ def _string_values(items: Iterable[tuple[str, str]]) -> dict[str, str]:
 def answer_from_datum(datum: Datum | None, *, head: bool = False) -> HttpAnswer:
     """The answer for the encoded HTTP output of an invocation."""
     if datum is None or datum.value is None:
-        # No response was produced: the Functions host answers 204 No Content.
+        # No http output was set (an Out parameter never set; a None $return already failed
+        # the invocation): the host's HTTP trigger hands ASP.NET Core a null result, which
+        # MVC's ObjectResult answers with 204 No Content.
         return HttpAnswer(204, [])
     if datum.type == NATIVE:
         return _from_response(datum.value, head)

@@ -15,6 +15,7 @@ def text(req: func.HttpRequest) -> str:
 
 @app.route(route="nothing")
 def nothing(req: func.HttpRequest) -> None:
+    """$return is the response, and None is no response: the invocation fails."""
     return None
 
 
@@ -92,7 +93,8 @@ def framing(req: func.HttpRequest) -> func.HttpResponse:
 @app.route(route="two_outputs/{which}")
 @app.generic_output_binding(arg_name="res", type="http")
 def two_outputs(req: func.HttpRequest, res: func.Out[func.HttpResponse]) -> str | None:
-    """Both an Out parameter and $return are http outputs: whichever is set answers."""
+    """Both an Out parameter and $return are http outputs: whichever is set answers, but
+    $return is always encoded, so returning None fails even with the Out parameter set."""
     if req.route_params["which"] == "out":
         res.set(func.HttpResponse("from the Out parameter", status_code=201))
         return None
