@@ -100,15 +100,6 @@ def test_empty_http_response_is_200_with_no_body(responses: Host) -> None:
     assert reply.header("Content-Length") == "0"
 
 
-def test_two_set_cookie_headers_arrive_as_two(responses: Host) -> None:
-    reply = get(responses, "/api/cookies")
-    cookies = reply.headers.get_all("Set-Cookie") or []
-    assert len(cookies) == 2, cookies
-    assert cookies[0].startswith("a=1") and "Path=/" in cookies[0]
-    assert cookies[1].startswith("b=2") and "HttpOnly" in cookies[1]
-    assert reply.text == "two cookies"
-
-
 def test_custom_headers_and_mimetype(responses: Host) -> None:
     reply = get(responses, "/api/custom")
     assert reply.status == 200
