@@ -124,6 +124,8 @@ CASES = [
     ("HEAD", "/api/empty", "1.1"),
     ("GET", "/api/text", "1.0"),
     ("GET", "/api/nowhere", "1.1"),
+    ("GET", "/", "1.1"),
+    ("HEAD", "/", "1.1"),
 ]
 
 
