@@ -17,7 +17,7 @@ from funchost.bindings.shared.storage import AZURITE
 from funchost.errors import AppLoadError, FunctionLoadError
 from funchost.host import azurite, hostjson, listeners, logs, settings, startup
 from funchost.host.control import HostControl
-from funchost.host.http import cors
+from funchost.host.http import cors, homepage
 from funchost.host.http import limits as http_limits
 from funchost.host.http.keys import load_keys, secrets_dir
 from funchost.host.http.server import HttpServer
@@ -75,7 +75,8 @@ class Host:
         self.config = config
         self.state = LoadState()
         self.control = HostControl(self.state, lambda: options.base_url)
-        self.server = HttpServer(config.host.http.route_prefix, self.control)
+        home = homepage.handler(config.settings)
+        self.server = HttpServer(config.host.http.route_prefix, self.control, home)
         # Outermost first: CORS also labels the 429s and 413s of the limits.
         self.server.middlewares += cors.middlewares(options)
         self.server.middlewares += http_limits.middlewares(config.host.http, config.settings)

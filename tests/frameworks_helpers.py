@@ -93,11 +93,17 @@ def reply_view(reply: Reply) -> dict[str, Any]:
 
 
 def cookies(lines: list[str]) -> dict[str, tuple[str, dict[str, str]]]:
-    """Set-Cookie lines as {name: (value, {attribute: value})}; expires is time-dependent."""
+    """Set-Cookie lines as {name: (value, {attribute: value})}; expires is time-dependent.
+
+    SameSite's value is compared as a browser compares it, whatever its case: the Functions
+    host writes 'samesite=lax' for an app's 'SameSite=Lax'.
+    """
     parsed: dict[str, tuple[str, dict[str, str]]] = {}
     for line in lines:
         for name, morsel in SimpleCookie(line).items():
             attrs = {k: str(v) for k, v in morsel.items() if v and k != "expires"}
+            if "samesite" in attrs:
+                attrs["samesite"] = attrs["samesite"].lower()
             parsed[name] = (morsel.value, attrs)
     return parsed
 

@@ -85,6 +85,11 @@ class Invoker:
         # Executing/Executed lines are not even built (the root logger is never above it).
         self._log_info = level_for is None or level_for(self._category) <= logging.INFO
         self._qualified = f"Functions.{spec.name}"
+        # The official worker encodes $return even when it is None; the library's http
+        # converter refuses None, so an HTTP function whose response is its return value
+        # fails when it returns nothing (other types' None is left unwritten, as before).
+        ret = spec.return_binding
+        self._none_refused = ret is not None and ret.type.lower() == "http"
 
     async def __call__(self, event: TriggerEvent) -> InvocationResult:
         """Run the function for this event, retried per its policy; InvocationFailed at the end."""
@@ -192,6 +197,11 @@ class Invoker:
         ret = self.spec.return_binding
         if ret is not None and value is not None:
             outputs["$return"] = converters.encode(ret.type, value, self.spec.return_pytype)
+        elif self._none_refused:
+            raise BindingError(
+                "the function returned None, but its HTTP response is its return value "
+                "($return); expected a func.HttpResponse or a str"
+            )
         elif ret is None and value is not None:
             raise BindingError(
                 f"the function returned a {type(value).__name__} but has no return binding "

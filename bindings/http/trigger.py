@@ -11,7 +11,6 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Iterable, Mapping
-from http.cookies import SimpleCookie
 from typing import Any
 
 import azure.functions as func
@@ -31,6 +30,7 @@ from funchost.bindings.base import (
     TriggerProvider,
 )
 from funchost.bindings.http.answer import HttpAnswer
+from funchost.bindings.http.cookies import CookieRefused, cookie_lines, header_lines
 from funchost.bindings.http.router import FunctionRouter
 from funchost.errors import BindingError
 
@@ -50,6 +50,7 @@ class HttpTriggerListener:
         if not isinstance(router, FunctionRouter):
             raise BindingError("the HTTP trigger needs the host's HTTP server")
         self._dispatch = dispatch
+        self._function_name = ctx.function_name
         self._output_names = _http_output_names(ctx.function_bindings)
         self.methods = _methods(spec.properties.get("methods"), ctx.function_name)
         self.route = str(spec.properties.get("route") or ctx.function_name)
@@ -85,10 +86,21 @@ class HttpTriggerListener:
             return HttpAnswer(500, [])
         # With several http outputs (an Out parameter beside $return), the one set wins.
         outputs = result.outputs
+        datum = None
         for name in self._output_names:
             if name in outputs:
-                return answer_from_datum(outputs[name], head=message.method == "HEAD")
-        return answer_from_datum(None)
+                datum = outputs[name]
+                break
+        try:
+            return answer_from_datum(datum, head=message.method == "HEAD")
+        except CookieRefused as refused:
+            return self._cookie_refused(refused)
+
+    def _cookie_refused(self, refused: CookieRefused) -> HttpAnswer:
+        """In Azure the worker or the host fails the invocation over it: a bare 500."""
+        name = self._function_name
+        log.error("Functions.%s answered a cookie that cannot be sent: %s", name, refused)
+        return HttpAnswer(500, [])
 
 
 def trigger_event(
@@ -145,9 +157,14 @@ def _string_values(items: Iterable[tuple[str, str]]) -> dict[str, str]:
 
 
 def answer_from_datum(datum: Datum | None, *, head: bool = False) -> HttpAnswer:
-    """The answer for the encoded HTTP output of an invocation."""
+    """The answer for the encoded HTTP output of an invocation.
+
+    CookieRefused when a Set-Cookie header cannot go out as the worker and host send it.
+    """
     if datum is None or datum.value is None:
-        # No response was produced: the Functions host answers 204 No Content.
+        # No http output was set (an Out parameter never set; a None $return already failed
+        # the invocation): the host's HTTP trigger hands ASP.NET Core a null result, which
+        # MVC's ObjectResult answers with 204 No Content.
         return HttpAnswer(204, [])
     if datum.type == NATIVE:
         return _from_response(datum.value, head)
@@ -163,10 +180,11 @@ def answer_from_datum(datum: Datum | None, *, head: bool = False) -> HttpAnswer:
 # What the library's converter sends with a str or bytes return value.
 _TEXT_PLAIN = ("Content-Type", "text/plain; charset=utf-8")
 _OCTET_STREAM = ("Content-Type", "application/octet-stream")
-# The server frames the body itself; a stale Content-Length from the function would cut the
-# body short or leave bytes that corrupt the next response on the connection.
-_FRAMING_HEADERS = frozenset({"content-length", "transfer-encoding"})
-_TRANSFER_ENCODING = frozenset({"transfer-encoding"})
+# Headers written again rather than passed on. The server frames the body itself: a stale
+# Content-Length from the function would cut the body short or leave bytes that corrupt the
+# next response on the connection. Set-Cookie goes out as the worker and host rewrite it.
+_REWRITTEN = frozenset({"content-length", "transfer-encoding", "set-cookie"})
+_REWRITTEN_HEAD = frozenset({"transfer-encoding", "set-cookie"})  # keeps the GET's length
 
 
 def _from_http_value(value: Mapping[str, Any], head: bool) -> HttpAnswer:
@@ -175,14 +193,14 @@ def _from_http_value(value: Mapping[str, Any], head: bool) -> HttpAnswer:
     if isinstance(body, str):
         body = body.encode()
     # A HEAD answer has no body: the function's Content-Length is the one of the GET.
-    dropped = _FRAMING_HEADERS if body or not head else _TRANSFER_ENCODING
+    dropped = _REWRITTEN if body or not head else _REWRITTEN_HEAD
     headers = [
         (name, str(header.value))
         for name, header in value.get("headers", {}).items()
         if name.lower() not in dropped
     ]
-    for cookie in value.get("cookies") or ():
-        headers.extend(("Set-Cookie", line) for line in _cookie_lines(cookie))
+    # The library's converter has taken the Set-Cookie headers apart already.
+    headers.extend(("Set-Cookie", line) for line in cookie_lines(value.get("cookies") or ()))
     status = int(value["status_code"].value) if value.get("status_code") else 200
     return HttpAnswer(status, headers, body)
 
@@ -191,14 +209,18 @@ def _from_response(response: func.HttpResponse, head: bool) -> HttpAnswer:
     """Write a func.HttpResponse straight out, as the library's converter would encode it."""
     body = response.get_body() or b""
     content_type = ("Content-Type", _content_type(response.mimetype, response.charset))
-    if not response.headers:  # the common case: only the Content-Type to add
+    own = response.headers  # a property: read once
+    if not own:  # the common case: only the Content-Type to add
         return HttpAnswer(response.status_code, [content_type], body)
-    dropped = _FRAMING_HEADERS if body or not head else _TRANSFER_ENCODING
-    headers = [
-        (name, value) for name, value in response.headers.items() if name.lower() not in dropped
-    ]
+    dropped = _REWRITTEN if body or not head else _REWRITTEN_HEAD
+    headers = [(name, value) for name, value in own.items() if name.lower() not in dropped]
+    # Fewer than the function set: framing or cookies were left out (so a response without
+    # either looks no further).
+    rewritten = len(headers) < len(own)
     if not any(name.lower() == "content-type" for name, _ in headers):
         headers.append(content_type)
+    if rewritten:
+        headers.extend(("Set-Cookie", line) for line in header_lines(own.getlist("Set-Cookie")))
     return HttpAnswer(response.status_code, headers, body)
 
 
@@ -206,10 +228,6 @@ def _from_response(response: func.HttpResponse, head: bool) -> HttpAnswer:
 def _content_type(mimetype: str, charset: str) -> str:
     """The Content-Type the library's converter sends: the charset only for text types."""
     return f"{mimetype}; charset={charset}" if mimetype.startswith("text/") else mimetype
-
-
-def _cookie_lines(cookie: SimpleCookie) -> list[str]:
-    return [morsel.OutputString() for morsel in cookie.values()]
 
 
 def _http_output_names(bindings: Iterable[BindingSpec]) -> tuple[str, ...]:

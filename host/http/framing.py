@@ -71,9 +71,10 @@ def encode(message: RawRequestMessage, answer: Answer, keep_alive: bool) -> tupl
     """The response head and body for an answer, with the framing aiohttp's ``prepare`` adds.
 
     Content-Length from the body; none and no body for 1xx, 204 and 304; for HEAD the
-    length of the body a GET would get, without it. Content-Type defaults to
-    application/octet-stream for a non-empty body; Date, Server and Connection are added
-    unless the answer set them. An answer ``check_answer`` refuses raises its ValueError.
+    length of the body a GET would get, without it (none when that body is empty).
+    Content-Type defaults to application/octet-stream for a non-empty body; Date, Server and
+    Connection are added unless the answer set them. An answer ``check_answer`` refuses
+    raises its ValueError.
     """
     is_head = message.method == hdrs.METH_HEAD
     status, body = answer.status, answer.body
@@ -143,7 +144,8 @@ def _fixed_head(
         lines.extend(_connection(version, keep_alive))
     text = "".join(f"{line}\r\n" for line in lines)
     # Content-Length is kept as the function set it only by a HEAD answer: the GET's length.
-    framed = not no_body and "content-length" not in names
+    # An empty answer to HEAD gets none, as aiohttp's Response (and Kestrel) frame it.
+    framed = not no_body and "content-length" not in names and (has_body or not is_head)
     return text.encode("utf-8", "surrogateescape"), framed, "date" not in names
 
 

@@ -7,7 +7,8 @@ which target a request reaches. Precedence:
 1. a system route (e.g. ``/admin/warmup``) at its exact path, for its methods;
 2. ``/runtime/webhooks/<extension>``, the extension's webhooks (by ``functionName``);
 3. ``/admin/...``, the admin API (``/admin/host/ping`` without a key);
-4. the function routes, below routePrefix.
+4. the function routes, below routePrefix;
+5. ``/`` itself, when no function claims it: the host's home page (host/http/homepage.py).
 
 Paths are matched as ``kestrel_path`` decodes them, case-insensitively, without their outer
 slashes.
@@ -87,7 +88,9 @@ class _SystemRoute:
 class RouteResolver:
     """The routes of the host and of the app's functions, and ``resolve`` over all of them."""
 
-    def __init__(self, route_prefix: str, admin_api: HttpHandler) -> None:
+    def __init__(
+        self, route_prefix: str, admin_api: HttpHandler, home: HttpHandler | None = None
+    ) -> None:
         self.route_prefix = route_prefix.strip("/")
         self._prefix_lower = self.route_prefix.lower()
         self._prefix_slash = self._prefix_lower + "/"
@@ -96,6 +99,8 @@ class RouteResolver:
         self._webhooks: dict[tuple[str, str], Target] = {}
         # The admin API gets the whole lowered path ("/admin/...") as its route value "path".
         self._admin = Target("", ADMIN, handler=admin_api, continues=False)
+        # The home page needs no key and reads no body (None: "/" is a 404).
+        self._home = None if home is None else Target("", ANONYMOUS, handler=home, continues=False)
 
     # --- registering -----------------------------------------------------------------
 
@@ -151,7 +156,10 @@ class RouteResolver:
         lowered = path.lower()  # once, for every comparison below
         if lowered in self._system or lowered.startswith(_HOST_PREFIXES):
             return self._host_route(method, url, path, lowered)
-        return self._function_route(method, path, lowered)
+        route = self._function_route(method, path, lowered)
+        if route is None and url.raw_path == "/" and self._home is not None:
+            return self._home, {}
+        return route
 
     def _host_route(self, method: str, url: URL, path: str, lowered: str) -> Route | None:
         """Precedence 1 to 3: the paths the host serves before any function route."""

@@ -24,6 +24,7 @@ from aiohttp.http_writer import StreamWriter
 from aiohttp.streams import EmptyStreamReader, StreamReader
 from multidict import CIMultiDict
 
+from funchost.bindings.base import HttpHandler
 from funchost.host.http import admin
 from funchost.host.http.connection import HttpConnection, WriteBatch
 from funchost.host.http.framing import TEXT_PLAIN, Answer, HostAnswer, check_answer
@@ -47,10 +48,13 @@ _CLOSE_TIMEOUT = 2.0
 class HttpServer:
     """Serves functions, webhooks and the admin API; the router the bindings register on."""
 
-    def __init__(self, route_prefix: str, backend: admin.AdminBackend) -> None:
+    def __init__(
+        self, route_prefix: str, backend: admin.AdminBackend, home: HttpHandler | None = None
+    ) -> None:
         self._backend = backend
-        # What the bindings register their routes, webhooks and system routes on.
-        self.routes = RouteResolver(route_prefix, self._admin_api)
+        # What the bindings register their routes, webhooks and system routes on; "/" is
+        # ``home`` when no function claims it.
+        self.routes = RouteResolver(route_prefix, self._admin_api, home)
         self._server: asyncio.AbstractServer | None = None
         self._connections: set[HttpConnection] = set()
         # aiohttp's way: the middlewares around _route_web_request, chained by start().

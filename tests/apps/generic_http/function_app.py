@@ -73,8 +73,8 @@ def set_out(res: func.Out[func.HttpResponse]) -> None:
     res.set(func.HttpResponse("from out", status_code=202))
 
 
-@app.route(route="r/out")
-@app.generic_output_binding(arg_name="res", type="http")
+# binding_arg_name: a plain @app.route also declares $return, and a None return would fail.
+@app.route(route="r/out", binding_arg_name="res")
 def r_out(req: func.HttpRequest, res: func.Out[func.HttpResponse]) -> None:
     set_out(res)
 

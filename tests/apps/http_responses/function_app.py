@@ -15,6 +15,7 @@ def text(req: func.HttpRequest) -> str:
 
 @app.route(route="nothing")
 def nothing(req: func.HttpRequest) -> None:
+    """$return is the response, and None is no response: the invocation fails."""
     return None
 
 
@@ -28,6 +29,35 @@ def cookies(req: func.HttpRequest) -> func.HttpResponse:
     resp = func.HttpResponse("two cookies")
     resp.headers.add("Set-Cookie", "a=1; Path=/")
     resp.headers.add("Set-Cookie", "b=2; Path=/; HttpOnly")
+    return resp
+
+
+# Set-Cookie headers as an app writes them, by case: the worker parses each into cookies and
+# the Functions host writes every cookie again (tests/bindings/http/test_http_cookies.py).
+COOKIES = {
+    "every": [
+        "foo3=42; Domain=example.com; Expires=Thu, 12-Jan-2017 13:55:08 GMT; Path=/; "
+        "Max-Age=10000000; Secure; HttpOnly; SameSite=Lax"
+    ],
+    "default": ["foo=bar"],
+    "samesite": ["a=1; SameSite=Strict", "b=2; SameSite=None; Secure", "c=3; SameSite=Bogus"],
+    "oneheader": ["d=4; e=5"],
+    "values": ['q="x y"', "p=/x/y?z", "t="],
+    "fraction": ["f=1; Max-Age=1.9"],
+    "empty": ["", "kept=1"],
+    "badsecure": ["foo3=42; Path=/; SecureFalse; HttpOnly", "kept=1"],
+    "badexpires": ["foo=s3cret-value; Domain=123; Expires=Dummy"],
+    "badmaxage": ["foo=s3cret-value; Max-Age=Dummy"],
+    "badname": ["a:b=s3cret-value"],
+    "illegalname": ["a@b=s3cret-value"],
+}
+
+
+@app.route(route="cookie/{case}")
+def cookie(req: func.HttpRequest) -> func.HttpResponse:
+    resp = func.HttpResponse("cookies")
+    for line in COOKIES[req.route_params["case"]]:
+        resp.headers.add("Set-Cookie", line)
     return resp
 
 
@@ -92,7 +122,8 @@ def framing(req: func.HttpRequest) -> func.HttpResponse:
 @app.route(route="two_outputs/{which}")
 @app.generic_output_binding(arg_name="res", type="http")
 def two_outputs(req: func.HttpRequest, res: func.Out[func.HttpResponse]) -> str | None:
-    """Both an Out parameter and $return are http outputs: whichever is set answers."""
+    """Both an Out parameter and $return are http outputs: whichever is set answers, but
+    $return is always encoded, so returning None fails even with the Out parameter set."""
     if req.route_params["which"] == "out":
         res.set(func.HttpResponse("from the Out parameter", status_code=201))
         return None

@@ -5,8 +5,8 @@ app = func.FunctionApp()
 
 @app.route(route="conn")
 @app.generic_output_binding(arg_name="out", type="http", connection="MissingConn")
-def missing_conn(req: func.HttpRequest, out: func.Out[func.HttpResponse]) -> None:
-    out.set(func.HttpResponse("conn"))
+def missing_conn(req: func.HttpRequest, out: func.Out[func.HttpResponse]) -> func.HttpResponse:
+    return func.HttpResponse("conn")  # @app.route declares $return too: None would fail
 
 
 @app.route(route="%MissingRoute%")

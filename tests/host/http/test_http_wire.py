@@ -105,6 +105,9 @@ CASES = [
     ("GET", "/api/nothing", "1.1"),
     ("GET", "/api/empty", "1.1"),
     ("GET", "/api/cookies", "1.1"),
+    ("GET", "/api/cookie/every", "1.1"),
+    ("GET", "/api/cookie/badexpires", "1.1"),
+    ("HEAD", "/api/cookie/every", "1.1"),
     ("GET", "/api/custom", "1.1"),
     ("GET", "/api/latin", "1.1"),
     ("POST", "/api/created", "1.1"),
@@ -118,8 +121,11 @@ CASES = [
     ("HEAD", "/api/text", "1.1"),
     ("HEAD", "/api/custom", "1.1"),
     ("HEAD", "/api/nothing", "1.1"),
+    ("HEAD", "/api/empty", "1.1"),
     ("GET", "/api/text", "1.0"),
     ("GET", "/api/nowhere", "1.1"),
+    ("GET", "/", "1.1"),
+    ("HEAD", "/", "1.1"),
 ]
 
 
