@@ -116,14 +116,20 @@ def _in_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() in ("true", "1")
 
 
+def require_installed() -> None:
+    """Skip the test when Azurite is not installed; in CI, where it must be, fail it."""
+    if AZURITE.exists():
+        return
+    message = f"Azurite is not installed ({AZURITE} is missing): run `{INSTALL}` in {REPO}"
+    if _in_ci():
+        pytest.fail(message)
+    pytest.skip(message)
+
+
 @pytest.fixture(scope="session")
 def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Azurite]:
     """Start Azurite once for the session; skip (fail in CI) when it is not installed."""
-    if not AZURITE.exists():
-        message = f"Azurite is not installed ({AZURITE} is missing): run `{INSTALL}` in {REPO}"
-        if _in_ci():
-            pytest.fail(message)
-        pytest.skip(message)
+    require_installed()
     try:
         proc, running = launch(tmp_path_factory.mktemp("azurite"))
     except AzuriteStartError as exc:

@@ -14,8 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
-from azurite import AZURITE, INSTALL, REPO
-from azurite import _in_ci as in_ci
+from azurite import AZURITE, REPO, require_installed
 from conftest import APPS, StartHost, free_port, run_funchost
 
 from funchost.host.azurite import missing_message, ports_in_use
@@ -78,11 +77,7 @@ def _status_blobs() -> list[str]:
 def test_azurite_is_started_for_the_development_storage_and_stopped_on_exit(
     start_host: StartHost, app_copy: Path
 ) -> None:
-    if not AZURITE.exists():
-        message = f"Azurite is not installed ({AZURITE} is missing): run `{INSTALL}` in {REPO}"
-        if in_ci():
-            pytest.fail(message)
-        pytest.skip(message)
+    require_installed()
     env = {
         **DEV,
         "AzureFunctionsWebHost__hostid": HOST_ID,

@@ -17,8 +17,7 @@ import time
 from pathlib import Path
 
 import pytest
-from azurite import AZURITE, INSTALL, REPO
-from azurite import _in_ci as in_ci
+from azurite import AZURITE, require_installed
 from broken_app_cases import disabled
 from conftest import APPS, StartHost, run_funchost
 from http_helpers import call
@@ -132,11 +131,7 @@ def test_with_azurite_installed_it_is_started_and_every_function_served(
 ) -> None:
     if ports_in_use():
         pytest.skip(f"127.0.0.1 port(s) {ports_in_use()} are in use; Azurite needs them")
-    if not AZURITE.exists():
-        message = f"Azurite is not installed ({AZURITE} is missing): run `{INSTALL}` in {REPO}"
-        if in_ci():
-            pytest.fail(message)
-        pytest.skip(message)
+    require_installed()
     env = {
         "AzureWebJobsStorage": "UseDevelopmentStorage=true",
         "AzureFunctionsWebHost__hostid": HOST_ID,
