@@ -147,7 +147,8 @@ class Invoker:
             return InvocationResult(invocation_id, outputs)
         finally:
             current_invocation.reset(token)
-            running.pop(invocation_id, None)
+            if self.spec.needs_context:  # only then was it registered
+                running.pop(invocation_id, None)
 
     async def _fetch_inputs(self, event: TriggerEvent) -> dict[str, Datum | None]:
         return {name: await binding.fetch(event) for name, binding in self._inputs.items()}

@@ -161,7 +161,7 @@ class BlobQueueSource:
             messages_per_page=limit, max_messages=limit, visibility_timeout=VISIBILITY_TIMEOUT
         )
         try:
-            return [Lease(message, message.pop_receipt or "") async for message in pages]
+            return [Lease.of(message) async for message in pages]
         except ResourceNotFoundError:
             return []
 

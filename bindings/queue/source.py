@@ -127,7 +127,7 @@ class QueueSource:
         ).by_page()
         batch: list[Lease] = []
         async for page in pages:
-            batch = [Lease(message, message.pop_receipt or "") async for message in page]
+            batch = [Lease.of(message) async for message in page]
             break
         _log(
             logging.DEBUG,

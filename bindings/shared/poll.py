@@ -342,19 +342,20 @@ class PollLoop(Generic[Item]):
         return asyncio.shield(future)
 
     async def _settle(self, keeper: Keeper[Item], item: Item, outcome: Outcome) -> None:
-        renewal = keeper.stop()
-        if renewal is not None:
-            await asyncio.wait((renewal,))
-        try:
-            await self._source.settle(item, outcome)
-        except Exception:
-            log.exception("%s: settling an item failed", self._name)
+        await self._after_renewal(keeper, lambda: self._source.settle(item, outcome), "settling")
 
     async def _release(self, keeper: Keeper[Item], item: Item) -> None:
+        await self._after_renewal(keeper, lambda: self._source.release(item), "releasing")
+
+    async def _after_renewal(
+        self, keeper: Keeper[Item], act: Callable[[], Awaitable[None]], what: str
+    ) -> None:
+        """Stop the keeper, let a renewal in flight end (the item then has its latest receipt
+        or lock), then act on the item; a failure is logged, not raised."""
         renewal = keeper.stop()
         if renewal is not None:
             await asyncio.wait((renewal,))
         try:
-            await self._source.release(item)
+            await act()
         except Exception:
-            log.exception("%s: releasing an item failed", self._name)
+            log.exception("%s: %s an item failed", self._name, what)

@@ -67,14 +67,12 @@ def renew_failed(lease: Lease, exc: Exception) -> None:
 
 
 async def release(queue: QueueClient, lease: Lease, visibility: float) -> None:
-    """Visible again after ``visibility`` seconds (0: at once), for another attempt."""
-    try:
-        await queue.update_message(
-            lease.message.id, lease.pop_receipt, visibility_timeout=int(visibility)
-        )
-    except Exception as exc:
-        if not gone(exc):
-            raise
+    """Visible again after ``visibility`` seconds (0: at once), for another attempt.
+
+    The same visibility update as a renewal, with a shorter time; a message already gone is
+    left alone.
+    """
+    await renew(queue, lease, visibility)
 
 
 async def delete(queue: QueueClient, lease: Lease) -> None:
