@@ -8,7 +8,7 @@ import os
 import sys
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from funchost.bindings.base import BindingContext
@@ -73,8 +73,9 @@ class Host:
     def __init__(self, options: StartOptions, config: Config) -> None:
         self.options = options
         self.config = config
+        self._pending_report: str | None = None
         self.state = LoadState()
-        self.control = HostControl(self.state, lambda: options.base_url)
+        self.control = HostControl(self.state, lambda: self.options.base_url)
         home = homepage.handler(config.settings)
         self.server = HttpServer(config.host.http.route_prefix, self.control, home)
         # Outermost first: CORS also labels the 429s and 413s of the limits.
@@ -169,6 +170,20 @@ class Host:
                 found.update(s.setting for s in services if s.kind == kind)
         return sorted(found)
 
+    def report(self, note: str = "", *, now: bool = False) -> None:
+        """Print the start-up report and a note under it, once the port is known.
+
+        With --port 0 the port is the system's choice, known only once the socket listens,
+        and the report's URLs must name it: then ``serve`` prints it (unless ``now``).
+        """
+        if self.options.port == 0 and not now:
+            self._pending_report = note
+            return
+        from funchost.host.report import render  # report imports this module
+
+        self.options.out.write(render(self.state, self.options.base_url) + note)
+        self.options.out.flush()
+
     def enforce_auth(self) -> Path | None:
         """Load keys when auth is enforced; returns the secrets folder, None when off."""
         if not self.options.auth_enforced:
@@ -185,7 +200,11 @@ class Host:
         """Start listening and every listener, report, then run until asked to stop."""
         await self._start_lifespan()  # frameworks: before the socket listens
         try:
-            await self.server.start(self.options.address, self.options.port)
+            port = await self.server.start(self.options.address, self.options.port)
+            # --port 0: the port the system chose is the one every URL and the report show.
+            self.options = replace(self.options, port=port)
+            if self._pending_report is not None:
+                self.report(self._pending_report)
             await listeners.start_all(self.state.functions)
         except BaseException:
             await self._stop_lifespan()  # frameworks: what started is shut down

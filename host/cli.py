@@ -61,6 +61,17 @@ def _env_number(name: str, kind: type[int] | type[float]) -> int | float | None:
         raise ConfigError("environment", name, raw, f"a number ({kind.__name__})") from None
 
 
+def _port(flag: int | None, local_http_port: int | None) -> int:
+    """--port (0: a free port the system picks), else Host.LocalHttpPort, else the default."""
+    if flag is None:
+        return local_http_port or DEFAULT_PORT
+    if not 0 <= flag <= 65535:
+        raise ConfigError(
+            "command line", "--port / FUNCHOST_PORT", flag, "0 (any free port) or 1-65535"
+        )
+    return flag
+
+
 def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--script-root",
@@ -88,7 +99,7 @@ def _add_start_options(parser: argparse.ArgumentParser) -> None:
         "--port",
         type=int,
         default=_env_number("FUNCHOST_PORT", int),
-        help=f"port to listen on (default: local.settings.json Host.LocalHttpPort, else "
+        help=f"port to listen on, 0 for any free port (default: local.settings.json Host.LocalHttpPort, else "
         f"{DEFAULT_PORT}) [env: FUNCHOST_PORT]",
     )
     parser.add_argument(
@@ -199,7 +210,7 @@ def _options(args: argparse.Namespace, config: Config | None = None) -> StartOpt
     cors = tuple(o.strip() for o in args.cors.split(",") if o.strip()) if args.cors else None
     return dataclasses.replace(
         options,
-        port=args.port or config.local.local_http_port or DEFAULT_PORT,
+        port=_port(args.port, config.local.local_http_port),
         address=args.address,
         cors=config.local.cors if cors is None else cors,
         cors_credentials=args.cors_credentials or config.local.cors_credentials,
@@ -242,11 +253,15 @@ def _start(args: argparse.Namespace, started: float) -> int:
     host = Host(options, config)
     state = host.load()
     secrets = host.enforce_auth()
-    print(render(state, options.base_url), end="", flush=True)
-    if secrets is not None:
-        print(f"Auth is enforced: function keys are checked (keys in {secrets}).", flush=True)
+    note = (
+        ""
+        if secrets is None
+        else f"Auth is enforced: function keys are checked (keys in {secrets}).\n"
+    )
     if state.app_error is not None and options.strict:
+        host.report(note, now=True)
         return EXIT_NOT_STARTED
+    host.report(note)
     emulator = _start_azurite(host, options)
     try:
         _run(_serve(host, started))

@@ -64,8 +64,8 @@ class HttpServer:
 
     # --- serving -----------------------------------------------------------------------
 
-    async def start(self, host: str, port: int) -> None:
-        """Bind and start accepting; returns once the socket listens."""
+    async def start(self, host: str, port: int) -> int:
+        """Bind and start accepting; returns the port it listens on once it does (0 picks one)."""
         handler: WebHandler = self._route_web_request
         for middleware in reversed(self.middlewares):  # the first one listed runs first
             handler = _chained(middleware, handler)
@@ -78,6 +78,7 @@ class HttpServer:
             port,
             backlog=128,
         )
+        return int(self._server.sockets[0].getsockname()[1])
 
     async def stop(self, grace: float) -> None:
         """Stop accepting, wait up to ``grace`` s for requests in flight, cancel the rest."""

@@ -112,6 +112,29 @@ def test_port_from_environment_variable() -> None:
         assert host.stop() == 0
 
 
+def test_port_zero_listens_on_a_free_port_and_reports_it() -> None:
+    host = RunningHost(["start", "--port", "0"], APPS / "cli_basic", host_env())
+    try:
+        ready = host.wait_for(READY)
+        found = re.search(r"listening on http://localhost:(\d+)", ready)
+        assert found, ready
+        port = int(found.group(1))
+        assert port not in (0, 7071)
+        assert get(f"http://127.0.0.1:{port}/api/other") == (200, "other")
+        # The report's function URLs name the same port.
+        assert any(f"localhost:{port}/api/" in line for line in host.lines)
+    finally:
+        assert host.stop() == 0
+
+
+def test_port_out_of_range_is_refused_with_the_option_named() -> None:
+    done = run_funchost(["start", "--port", "70000"], APPS / "cli_basic")
+    assert done.returncode == 3
+    assert "'--port / FUNCHOST_PORT' is 70000; expected 0 (any free port) or 1-65535" in (
+        done.stderr
+    )
+
+
 def test_functions_option_loads_only_the_named_functions(start_host: StartHost) -> None:
     host = start_host("cli_basic", "--functions", "other", "missing")
     assert get(f"{host.base_url}/api/other") == (200, "other")
