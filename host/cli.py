@@ -99,8 +99,8 @@ def _add_start_options(parser: argparse.ArgumentParser) -> None:
         "--port",
         type=int,
         default=_env_number("FUNCHOST_PORT", int),
-        help=f"port to listen on, 0 for any free port (default: local.settings.json Host.LocalHttpPort, else "
-        f"{DEFAULT_PORT}) [env: FUNCHOST_PORT]",
+        help=f"port to listen on, 0 for any free port (default: local.settings.json "
+        f"Host.LocalHttpPort, else {DEFAULT_PORT}) [env: FUNCHOST_PORT]",
     )
     parser.add_argument(
         "--address",
