@@ -108,7 +108,7 @@ def load_host_config(script_root: Path, environ: Mapping[str, str]) -> HostConfi
             'a host.json containing {"version": "2.0"} in the app root '
             "(func start refuses to start without one)",
         )
-    doc = _read_json_object(path)
+    doc = read_json_object(path)
     root = Section.root(doc, str(path), _apply_overrides(doc, environ))
     extensions = root.section("extensions")
     _check_extensions(extensions)
@@ -122,8 +122,8 @@ def load_host_config(script_root: Path, environ: Mapping[str, str]) -> HostConfi
     )
 
 
-def _read_json_object(path: Path) -> dict[str, Any]:
-    """Parse a JSON object file, tolerating comments as Json.NET does (settings.py uses it too)."""
+def read_json_object(path: Path) -> dict[str, Any]:
+    """Parse a JSON object file, allowing comments as Json.NET does (host.json, local settings)."""
     source = str(path)
     try:
         text = path.read_text(encoding="utf-8-sig")

@@ -10,7 +10,7 @@ from typing import Any
 
 from funchost.config_section import MISSING, lookup, parse_bool
 from funchost.errors import ConfigError
-from funchost.host.hostjson import ConfigFileError, _read_json_object
+from funchost.host.hostjson import ConfigFileError, read_json_object
 
 _VALUE_EXPECTED = "a string, number or boolean"
 _CONNECTION_EXPECTED = 'a string, or an object with a "ConnectionString" string'
@@ -37,7 +37,7 @@ def load_local_settings(script_root: Path) -> LocalSettings:
     if not path.exists():
         empty: Mapping[str, str] = MappingProxyType({})
         return LocalSettings(None, empty, empty, None, (), False)
-    doc = _read_json_object(path)
+    doc = read_json_object(path)
     source = str(path)
     _refuse_encrypted(doc, source)
     host = _object(doc, "Host", source)
