@@ -141,15 +141,15 @@ def _provider_of(entry: metadata.EntryPoint, type_name: str) -> BindingProvider:
         ) from exc
     if isinstance(provider, BindingProvider):
         return provider
-    hint = ""
     if isinstance(provider, type) and issubclass(provider, BindingProvider):
-        hint = (
-            f" (it is the class; point the entry point at an instance, such as "
-            f"PROVIDER = {provider.__name__}())"
+        raise BindingError(
+            f"{where} is the class {provider.__name__}, not an instance of "
+            "funchost.bindings.base.BindingProvider; expected the entry point to name an "
+            f"instance, such as PROVIDER = {provider.__name__}()"
         )
     raise BindingError(
         f"{where} is a {type(provider).__name__}, not an instance of "
-        f"funchost.bindings.base.BindingProvider{hint}"
+        "funchost.bindings.base.BindingProvider"
     )
 
 
