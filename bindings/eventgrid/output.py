@@ -166,12 +166,23 @@ class EventGridOutput:
         try:
             await client.send(batch.events, content_type=batch.content_type)
         except HttpResponseError as exc:
-            raise BindingError(self._failed(len(batch.events), _status(exc))) from None
+            why = _status(exc) + _webhook_hint(self._topic)
+            raise BindingError(self._failed(len(batch.events), why)) from None
         except AzureError as exc:
             raise BindingError(self._failed(len(batch.events), type(exc).__name__)) from None
 
     def _failed(self, count: int, why: str) -> str:
         return f"{self._where}: publishing {count} event(s) to {self._topic.shown} failed: {why}"
+
+
+def _webhook_hint(topic: Topic) -> str:
+    """A topic endpoint that is a trigger's webhook is a mistake worth naming."""
+    if "/runtime/webhooks/" not in urlsplit(topic.endpoint).path.lower():
+        return ""
+    return (
+        " (an Event Grid trigger's webhook takes deliveries from a topic, with aeg-event-type "
+        "Notification; expected the topic's endpoint, which delivers to the webhook)"
+    )
 
 
 def _status(exc: Any) -> str:

@@ -155,7 +155,7 @@ class TableOutput(_TableBinding):
             try:
                 await client.submit_transaction(operations)
             except HttpResponseError as exc:
-                if exc.status_code != 404 or exc.error_code not in _NO_TABLE:
+                if exc.status_code != 404 or getattr(exc, "error_code", None) not in _NO_TABLE:
                     raise
                 await _create_table(client)
                 await client.submit_transaction(operations)
