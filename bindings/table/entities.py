@@ -113,6 +113,8 @@ def entity_from_item(item: Mapping[str, Any]) -> tuple[dict[str, Any], str | Non
     properties: dict[str, Any] = {}
     etag: str | None = None
     for name, value in item.items():
+        if name == "Timestamp":
+            continue  # the service's to set: the SDK the extension uses never sends it
         reserved = _RESERVED.get(name.lower())
         if reserved == "ETag":
             etag = None if value is None else str(value)

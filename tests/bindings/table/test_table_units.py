@@ -64,10 +64,9 @@ def test_an_entity_is_read_as_the_extension_gives_it() -> None:
 
 
 def test_an_item_becomes_properties_and_an_etag() -> None:
-    properties, etag = entity_from_item(
-        {"partitionkey": "p", "ROWKEY": "r", "etag": "*", "n": 5, "nested": {"a": 1}}
-    )
-    assert etag == "*"
+    item = {"partitionkey": "p", "ROWKEY": "r", "etag": "*", "n": 5, "nested": {"a": 1}}
+    properties, etag = entity_from_item({**item, "Timestamp": "2026-01-01T00:00:00Z"})
+    assert etag == "*" and "Timestamp" not in properties
     assert properties["PartitionKey"] == "p" and properties["RowKey"] == "r"
     assert properties["n"] == EntityProperty(5, EdmType.INT64)
     assert properties["nested"] == '{\n  "a": 1\n}'
