@@ -99,6 +99,9 @@ def topic_of(spec: BindingSpec, ctx: BindingContext) -> Topic:
 
 def _required(ctx: BindingContext, setting: str, prop: str, what: str) -> str:
     value = _setting(ctx.settings, setting)
+    if value is None and setting in ctx.settings.values():
+        # Written as %Name%: the value is already in (and must not be shown as a name).
+        value = setting
     if value is None:
         raise BindingError(
             f"'{prop}' names app setting '{setting}', which is not set; expected it to hold "
