@@ -94,7 +94,12 @@ class TableInput(_TableBinding):
         query = self._filter(values)
         take = self.config.take
         found: list[dict[str, Any]] = []
-        pages = self.client(table).query_entities(query, results_per_page=take or None)
+        client = self.client(table)
+        pages = (
+            client.query_entities(query, results_per_page=take or None)
+            if query
+            else client.list_entities(results_per_page=take or None)  # the whole table
+        )
         try:
             async for entity in pages:
                 found.append(entity_json(entity))

@@ -65,6 +65,13 @@ def older(req: func.HttpRequest, rows: str) -> func.HttpResponse:
     return answer(json.loads(rows))
 
 
+@app.route(route="all", methods=["GET"])
+@app.table_input(arg_name="rows", table_name="%T_NAME%", take=3, connection=CONN)
+def every(req: func.HttpRequest, rows: str) -> func.HttpResponse:
+    """No partition key, no filter: the whole table, at most take entities."""
+    return answer(json.loads(rows))
+
+
 @app.route(route="generic/write/{pk}/{rk}", methods=["POST"])
 @app.generic_output_binding(
     arg_name="row",

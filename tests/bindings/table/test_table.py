@@ -99,6 +99,7 @@ def test_take_limits_a_filter_and_a_list_output_writes_every_entity(
     assert post(host, "/api/write-many", rows) == (200, "written")
     assert [e["RowKey"] for e in stored(azurite, table)] == ["r0", "r1", "r2", "r3", "r4"]
     assert len(get(host, "/api/named/Same").json()) == 2  # take=2
+    assert [e["RowKey"] for e in get(host, "/api/all").json()] == ["r0", "r2", "r4"]  # take=3
 
 
 def test_an_existing_entity_is_a_conflict_unless_its_etag_is_a_star(
