@@ -2,26 +2,37 @@
 
 Entries are ``"module:attr"`` strings resolved on first use, so an Azure SDK is imported
 only when an app has a binding that needs it (an HTTP-only app never pays for them).
+
+A type funchost does not know may come from an installed distribution that declares a
+``funchost.bindings`` entry point (``myType = "mypkg.module:PROVIDER"``, a
+``BindingProvider`` instance). Entry points are read only when an app uses a type the
+built-in table lacks, so a built-in type always wins: an entry point of the same name is
+never loaded (docs/generic-bindings.md).
 """
 
 from __future__ import annotations
 
 import importlib
+from importlib import metadata
 
 from funchost.bindings.base import BindingProvider
-from funchost.errors import FunchostError
+from funchost.errors import BindingError, FunchostError
+
+ENTRY_POINT_GROUP = "funchost.bindings"
 
 # Each type as function.json and the docs spell it (for messages), and its provider.
 _ENTRIES = [
     ("httpTrigger", "funchost.bindings.http:HTTP_TRIGGER"),
     ("http", "funchost.bindings.http:HTTP_OUTPUT"),
     ("eventGridTrigger", "funchost.bindings.eventgrid:EVENT_GRID_TRIGGER"),
+    ("eventGrid", "funchost.bindings.eventgrid:EVENT_GRID_OUTPUT"),
     ("warmupTrigger", "funchost.bindings.warmup:WARMUP_TRIGGER"),
     ("timerTrigger", "funchost.bindings.timer:TIMER_TRIGGER"),
     ("queueTrigger", "funchost.bindings.queue:QUEUE_TRIGGER"),
     ("queue", "funchost.bindings.queue:QUEUE_OUTPUT"),
     ("blobTrigger", "funchost.bindings.blob:BLOB_TRIGGER"),
     ("blob", "funchost.bindings.blob:BLOB"),
+    ("table", "funchost.bindings.table:TABLE"),
 ]
 # Keyed lower-cased: types are compared case-insensitively, as the Functions host does.
 _PROVIDERS: dict[str, tuple[str, str]] = {name.lower(): (name, target) for name, target in _ENTRIES}
@@ -30,11 +41,13 @@ _PROVIDERS: dict[str, tuple[str, str]] = {name.lower(): (name, target) for name,
 # than "unknown" for an app that is valid in Azure.
 _PLANNED = [
     *("serviceBusTrigger", "serviceBus", "eventHubTrigger", "eventHub"),
-    *("cosmosDBTrigger", "cosmosDB", "eventGrid", "table"),
+    *("cosmosDBTrigger", "cosmosDB"),
 ]
 _PLANNED_LOWER = {t.lower(): t for t in _PLANNED}
 
 _loaded: dict[str, BindingProvider] = {}
+# Why an entry point's type cannot be served (it failed to load), by lower-cased type.
+_broken: dict[str, str] = {}
 
 
 class UnknownBindingType(FunchostError):
@@ -58,8 +71,21 @@ def known_types() -> list[str]:
 
 
 def unsupported_reason(type_name: str) -> str | None:
-    """Why funchost cannot serve this binding type, or None if it can (imports nothing)."""
-    return None if type_name.lower() in _PROVIDERS else _unknown_message(type_name)
+    """Why funchost cannot serve this binding type, or None if it can.
+
+    Imports nothing for a built-in type. For another type it loads the entry point that
+    offers it, if any, so a plugin that does not load is reported at indexing, with the
+    function, like an unknown type.
+    """
+    key = type_name.lower()
+    if key in _PROVIDERS or key in _loaded:
+        return None
+    if key not in _broken:
+        try:
+            _loaded[key] = _from_entry_point(type_name)
+        except FunchostError as exc:
+            _broken[key] = str(exc)
+    return _broken.get(key)
 
 
 def get_provider(type_name: str) -> BindingProvider:
@@ -75,7 +101,9 @@ def get_provider(type_name: str) -> BindingProvider:
 def _load(key: str, type_name: str) -> BindingProvider:
     entry = _PROVIDERS.get(key)
     if entry is None:
-        raise UnknownBindingType(_unknown_message(type_name))
+        if key in _broken:
+            raise UnknownBindingType(_broken[key])
+        return _from_entry_point(type_name)
     target = entry[1]
     module_name, _, attr = target.partition(":")
     provider = getattr(importlib.import_module(module_name), attr)
@@ -84,10 +112,60 @@ def _load(key: str, type_name: str) -> BindingProvider:
     return provider
 
 
+def _from_entry_point(type_name: str) -> BindingProvider:
+    """The provider an installed distribution declares for this type; errors say which."""
+    found = [
+        ep
+        for ep in metadata.entry_points(group=ENTRY_POINT_GROUP)
+        if ep.name.lower() == type_name.lower()
+    ]
+    if not found:
+        raise UnknownBindingType(_unknown_message(type_name))
+    if len(found) > 1:
+        offered = ", ".join(_describe(ep) for ep in found)
+        raise BindingError(
+            f"binding type '{type_name}' is offered by {len(found)} '{ENTRY_POINT_GROUP}' "
+            f"entry points ({offered}); expected one: uninstall all but one of them"
+        )
+    return _provider_of(found[0], type_name)
+
+
+def _provider_of(entry: metadata.EntryPoint, type_name: str) -> BindingProvider:
+    where = f"binding type '{type_name}': entry point {_describe(entry)}"
+    try:
+        provider = entry.load()
+    except Exception as exc:  # the plugin's own import failed: say so, with its words
+        raise BindingError(
+            f"{where} failed to load: {type(exc).__name__}: {exc}; expected "
+            f"'{entry.value}' to be an importable module and attribute"
+        ) from exc
+    if isinstance(provider, BindingProvider):
+        return provider
+    if isinstance(provider, type) and issubclass(provider, BindingProvider):
+        raise BindingError(
+            f"{where} is the class {provider.__name__}, not an instance of "
+            "funchost.bindings.base.BindingProvider; expected the entry point to name an "
+            f"instance, such as PROVIDER = {provider.__name__}()"
+        )
+    raise BindingError(
+        f"{where} is a {type(provider).__name__}, not an instance of "
+        "funchost.bindings.base.BindingProvider"
+    )
+
+
+def _describe(entry: metadata.EntryPoint) -> str:
+    dist = getattr(entry, "dist", None)
+    source = f" from {dist.name} {dist.version}" if dist is not None else ""
+    return f"'{entry.name} = {entry.value}'{source}"
+
+
 def _unknown_message(type_name: str) -> str:
     if type_name.lower() in _PLANNED_LOWER:
         return (
             f"binding type '{type_name}' is not supported by funchost yet; "
             f"supported types: {', '.join(known_types())}"
         )
-    return f"unknown binding type '{type_name}'; expected one of: {', '.join(known_types())}"
+    return (
+        f"unknown binding type '{type_name}'; expected one of: {', '.join(known_types())}, "
+        f"or a type an installed package adds through a '{ENTRY_POINT_GROUP}' entry point"
+    )

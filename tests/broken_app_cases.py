@@ -17,6 +17,7 @@ RULE = "=" * 72
 BANNER = "ERROR: the app could not be loaded; no functions are served until it is fixed."
 NOT_LOADED = "No functions loaded (the app could not be loaded: see the error above)."
 SUPPORTED = ", ".join(known_types())
+PLUGINS = "or a type an installed package adds through a 'funchost.bindings' entry point"
 
 # Whole-app failures: nothing is served. Case → the one message (the line under the banner).
 APP_ERRORS = {
@@ -72,9 +73,31 @@ FUNCTION_ERRORS = {
     ],
     "binding_types": [
         "function_app.py:6: function 'foo': binding 'x': unknown binding type 'fooTrigger'; "
-        f"expected one of: {SUPPORTED}",
+        f"expected one of: {SUPPORTED}, {PLUGINS}",
         "function_app.py:11: function 'work': binding 'msg': binding type 'serviceBusTrigger' "
         f"is not supported by funchost yet; supported types: {SUPPORTED}",
+    ],
+    "generic_unsupported": [
+        "function_app.py:6: function 'reads': binding 'doc': unknown binding type 'fooInput'; "
+        f"expected one of: {SUPPORTED}, {PLUGINS}",
+        "function_app.py:12: function 'relays': 2 problems: (1) binding 'out': binding type "
+        f"'cosmosDB' is not supported by funchost yet; supported types: {SUPPORTED}; "
+        "(2) binding 'item': unknown binding type 'barTrigger'; expected one of: "
+        f"{SUPPORTED}, {PLUGINS}",
+    ],
+    "table_bindings": [
+        "function_app.py:6: function 'no_name': binding 'rows' (table): 'tableName' is missing; "
+        "expected table_name='mytable'",
+        "function_app.py:12: function 'negative_take': binding 'rows' (table): 'take' is -1; "
+        "expected a whole number of entities, 0 or more (0: no limit)",
+        "function_app.py:18: function 'text_take': binding 'rows' (table): 'take' is 'ten'; "
+        "expected a whole number of entities, 0 or more (0: no limit)",
+        "function_app.py:26: function 'bad_name': binding 'row' (table): tableName 'my-table' "
+        "gave 'my-table': not a valid table name; expected 3 to 63 letters and digits, "
+        "starting with a letter",
+        "function_app.py:32: function 'filter_and_row': binding 'row' (table): filter cannot be "
+        "used with 'rowKey' (one entity is read by its keys); expected rowKey, or filter/take "
+        "without it",
     ],
     "missing_settings": [
         "function_app.py:6: function 'missing_conn': binding 'out' (http): connection "

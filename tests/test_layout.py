@@ -25,7 +25,10 @@ EXTENSIONS = sorted(
     p.name for p in BINDINGS.iterdir() if (p / "__init__.py").exists() and p.name != "shared"
 )
 # SDKs an app pays for only when it uses a binding that needs them.
-SDKS = ("azure.storage", "azure.servicebus", "azure.eventhub", "azure.cosmos", "azure.identity")
+SDKS = (
+    *("azure.storage", "azure.servicebus", "azure.eventhub", "azure.cosmos", "azure.identity"),
+    *("azure.eventgrid", "azure.data.tables"),
+)
 
 
 def funchost_imports(path: Path) -> Iterator[str]:
@@ -50,7 +53,7 @@ def sources(folder: str) -> list[Path]:
 
 
 def test_the_layout_was_found() -> None:
-    assert {"http", "timer", "queue", "blob", "eventgrid", "warmup"} <= set(EXTENSIONS)
+    assert {"http", "timer", "queue", "blob", "eventgrid", "warmup", "table"} <= set(EXTENSIONS)
     assert sources("bindings") and sources("worker") and sources("host")
 
 

@@ -23,6 +23,7 @@ from funchost.errors import BindingError, FunchostError
 
 if TYPE_CHECKING:
     from azure.core.credentials_async import AsyncTokenCredential
+    from azure.data.tables.aio import TableServiceClient
     from azure.storage.blob.aio import BlobServiceClient
     from azure.storage.queue.aio import QueueServiceClient
 
@@ -211,15 +212,32 @@ def blob_service_client(conn: Connection) -> BlobServiceClient:
     return client
 
 
-def _service_client(kind: Kind, conn: Connection, client_cls: Any, retry_cls: Any) -> Any:
+def table_service_client(conn: Connection) -> TableServiceClient:
+    """The process's async TableServiceClient for this connection (closed by close_clients)."""
+    from azure.data.tables.aio import TableServiceClient
+
+    # The Tables SDK builds its retry policy itself (azure-core's, whose exponential
+    # timing is Azure.Core's already): only the counts are passed.
+    options = {"retry_total": RETRY_TOTAL, "retry_backoff_max": RETRY_MAX_DELAY}
+    client: TableServiceClient = _service_client("table", conn, TableServiceClient, None, options)
+    return client
+
+
+def _service_client(
+    kind: Kind,
+    conn: Connection,
+    client_cls: Any,
+    retry_cls: Any,
+    retry_options: Mapping[str, Any] | None = None,
+) -> Any:
     """One cached client per (kind, connection), from a connection string or an identity."""
     key = (kind, _key(conn))
     client = _clients.get(key)
     if client is None:
-        options: dict[str, Any] = {
-            "retry_policy": _retry_policy(retry_cls),
-            "connection_timeout": CONNECT_TIMEOUT,
-        }
+        options: dict[str, Any] = {"connection_timeout": CONNECT_TIMEOUT}
+        if retry_cls is not None:
+            options["retry_policy"] = _retry_policy(retry_cls)
+        options.update(retry_options or {})
         if conn.connection_string is not None:
             cs = development_connection_string(conn)
             client = client_cls.from_connection_string(cs, **options)
@@ -246,6 +264,11 @@ def _retry_policy(base: type[Any]) -> Any:
             return float(min(RETRY_MAX_DELAY, delay * random.uniform(0.8, 1.2)))
 
     return _Retry(retry_total=RETRY_TOTAL)
+
+
+def identity_credential(conn: Connection) -> AsyncTokenCredential:
+    """The process's credential for an identity connection (closed by close_clients)."""
+    return _credential(conn)
 
 
 def _credential(conn: Connection) -> AsyncTokenCredential:
