@@ -209,7 +209,9 @@ class Broker:
         link = delivery.link
         role = getattr(link, "peer_role", None)
         if link.is_sender:
-            if isinstance(role, Consumer) and delivery.updated and not delivery.settled:
+            # The outcome applies whether the client settled first (pre-settled disposition) or
+            # waits for ours (rcv-settle-mode second, the SDK's PEEK_LOCK).
+            if isinstance(role, Consumer) and delivery in role.unsettled and delivery.updated:
                 role.entity.settle_delivery(role, delivery)
                 role.entity.dispatch()
             elif delivery.settled or delivery.updated:

@@ -209,7 +209,8 @@ class SbEntity:
         elif state == Delivery.REJECTED:
             reason, description = _dead_letter_fields(delivery.remote.condition)
             self.dead_letter_locked(token, reason, description)
-        delivery.update(state)
+        if not delivery.settled:
+            delivery.update(state)
         delivery.settle()
 
     def complete(self, token: uuid.UUID) -> None:

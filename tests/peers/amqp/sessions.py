@@ -98,7 +98,7 @@ def retry_pending(entity: SbEntity) -> None:
     entity.pending_attaches = []
     for pending in waiting:
         link = pending.consumer.link
-        if link.state & Link.REMOTE_CLOSED:
+        if link.state & Link.REMOTE_CLOSED or pending.consumer.conn.closed:
             continue
         session = _next_available(entity)
         if session is not None:
