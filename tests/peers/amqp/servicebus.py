@@ -133,7 +133,7 @@ class SbEntity:
             count = len(self.consumers)
             for step in range(count):
                 consumer = self.consumers[(self._next_consumer + step) % count]
-                if consumer.link.credit <= 0:
+                if consumer.link.credit <= 0 or consumer.conn.closed:
                     continue
                 queue = self._queue_for(consumer)
                 if not queue:
