@@ -10,7 +10,6 @@ from __future__ import annotations
 import bisect
 import itertools
 import re
-import zlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +18,7 @@ from proton import UNDESCRIBED, Array, Condition, Data, Link, symbol, timestamp
 from .codec import StoredMessage, now_ms, section
 from .frames import DELIVERY_ANNOTATIONS, skip_value
 from .management import Reply
+from .partition_key import partition_index
 
 if TYPE_CHECKING:
     from .broker import Broker
@@ -175,11 +175,11 @@ class EventHub:
         self.partitions[self.partition_for(key)].append(messages)
 
     def partition_for(self, key: Any) -> int:
-        """A stable hash of the partition key, or the next partition round robin."""
+        """The partition the service assigns the key to, or the next one round robin."""
         if key is None:
             return next(self._round_robin)
-        data = key if isinstance(key, bytes) else str(key).encode()
-        return zlib.crc32(data) % len(self.partitions)
+        text = key.decode("utf-8") if isinstance(key, bytes) else str(key)
+        return partition_index(text, len(self.partitions))
 
     def properties(self) -> dict[str, Any]:
         """The answer to a hub READ."""
