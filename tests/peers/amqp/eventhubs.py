@@ -54,9 +54,7 @@ class HubConsumer:
         runtime = self.partition.runtime_info() if self.position < len(events) else b""
         while self.position < len(events) and link.credit > 0:
             delivery = link.delivery(str(next(_tags)))
-            event = events[self.position]
-            split = event.extra["header_end"]
-            wire = event.extra["wire"]
+            wire, split = events[self.position]
             link.send(b"".join((wire[:split], runtime, wire[split:])))
             link.advance()
             if settle:
@@ -77,7 +75,9 @@ class Partition:
 
     hub: str
     partition_id: str
-    events: list[StoredMessage] = field(default_factory=list)
+    # Each event as delivered (its bytes, and where its header ends): the decoded message is
+    # not kept, a partition holds only what it sends.
+    events: list[tuple[bytes, int]] = field(default_factory=list)
     offsets: list[int] = field(default_factory=list)
     enqueued: list[int] = field(default_factory=list)
     next_offset: int = 0
@@ -95,10 +95,9 @@ class Partition:
                 "x-opt-offset": str(offset),
                 "x-opt-enqueued-time": timestamp(message.enqueued_ms),
             }
-            message.extra["wire"] = message.encoded(stamps)
-            message.extra["header_end"] = skip_value(message.extra["wire"], 0)
-            self.next_offset += len(message.extra["wire"])
-            self.events.append(message)
+            wire = message.encoded(stamps)
+            self.next_offset += len(wire)
+            self.events.append((wire, skip_value(wire, 0)))
             self.offsets.append(offset)
             self.enqueued.append(message.enqueued_ms)
         for consumer in list(self.consumers):
