@@ -88,6 +88,7 @@ class ServiceBusTriggerListener:
         self._room = asyncio.Event()
         self._renewer: AutoLockRenewer | None = None
         self._stopping = False
+        self._failing = False  # a failed receive was reported; the recovery is reported once
 
     def describe(self, base_url: str) -> Description:
         """The trigger type, as Core Tools lists non-HTTP functions."""
@@ -177,7 +178,6 @@ class ServiceBusTriggerListener:
         """One receiver for the entity: messages one by one, or batches."""
         backoff = ExponentialBackoff(*_BACKOFF)
         receiver = self._receiver(session=False)
-        failing = False
         while not self._stopping:
             try:
                 if self.config.many:
@@ -187,14 +187,10 @@ class ServiceBusTriggerListener:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                self._receive_failed(exc, failing)
-                failing = True
+                self._receive_failed(exc)
                 await asyncio.sleep(backoff.next_delay(succeeded=False))
                 continue
-            if failing:
-                failing = False
-                backoff.next_delay(succeeded=True)
-                self._log(logging.INFO, "receiving again")
+            self._receive_worked(backoff)
 
     async def _fill(self, receiver: ServiceBusReceiver) -> None:
         """Receive as many messages as there is room for; each runs in its own task."""
@@ -235,13 +231,13 @@ class ServiceBusTriggerListener:
             receiver = self._receiver(session=True)
             try:
                 await self._process_session(receiver)
-                backoff.next_delay(succeeded=True)
+                self._receive_worked(backoff)
             except asyncio.CancelledError:
                 raise  # stop closes the receiver once its messages are settled
             except OperationTimeoutError:
                 pass  # no session was available: ask again
             except Exception as exc:
-                self._receive_failed(exc, False)
+                self._receive_failed(exc)
                 await asyncio.sleep(backoff.next_delay(succeeded=False))
             await _close(receiver)
             self._receivers.discard(receiver)
@@ -385,9 +381,17 @@ class ServiceBusTriggerListener:
             extra={"category": CATEGORY},
         )
 
-    def _receive_failed(self, exc: Exception, failing: bool) -> None:
-        level = logging.DEBUG if failing else logging.ERROR
+    def _receive_failed(self, exc: Exception) -> None:
+        """ERROR the first time, DEBUG while receives keep failing (every loop shares it)."""
+        level = logging.DEBUG if self._failing else logging.ERROR
+        self._failing = True
         self._log(level, f"receiving failed: {type(exc).__name__}: {first_line(exc)}")
+
+    def _receive_worked(self, backoff: ExponentialBackoff) -> None:
+        backoff.next_delay(succeeded=True)
+        if self._failing:
+            self._failing = False
+            self._log(logging.INFO, "receiving again")
 
     def _settle_failed(
         self, message: ServiceBusReceivedMessage, action: str, exc: Exception

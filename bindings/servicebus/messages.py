@@ -245,7 +245,8 @@ def _net_date(moment: dt.datetime | None, *, offset: bool) -> str | None:
         text = _MAX_TEXT
     else:
         fraction = f"{moment.microsecond:06d}".rstrip("0")
-        text = f"{moment:%Y-%m-%dT%H:%M:%S}{'.' + fraction if fraction else ''}"
+        # %Y is not zero-padded for years before 1000 (default(DateTimeOffset) is year 1).
+        text = f"{moment.year:04d}-{moment:%m-%dT%H:%M:%S}{'.' + fraction if fraction else ''}"
     return text + "+00:00" if offset else text
 
 

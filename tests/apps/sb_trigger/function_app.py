@@ -93,7 +93,7 @@ def topic(msg: func.ServiceBusMessage) -> None:
 )
 def batch(msgs: typing.List[func.ServiceBusMessage]) -> None:
     """Logs a batch: its size and each message's fields."""
-    logging.info("SBBATCH %s", json.dumps([_fields(m) for m in msgs], sort_keys=True))
+    logging.info("SBBATCH %s", json.dumps({"messages": [_fields(m) for m in msgs]}, sort_keys=True))
 
 
 @app.service_bus_queue_trigger(
