@@ -3,6 +3,7 @@
 Entity names come from app settings (%SB_...%) and the connection from the SB setting.
 """
 
+import asyncio
 import json
 import logging
 import os
@@ -107,5 +108,6 @@ def sessions(msg: func.ServiceBusMessage) -> None:
 
 @app.service_bus_queue_trigger(arg_name="msg", queue_name="%SB_COUNT%", connection="SB")
 async def count(msg: func.ServiceBusMessage) -> None:
-    """Logs each message id (the SIGKILL test counts them)."""
+    """Logs each message id (the SIGKILL test counts them), after SB_COUNT_DELAY seconds."""
+    await asyncio.sleep(float(os.environ.get("SB_COUNT_DELAY", "0")))
     logging.info("SBCOUNT %s", msg.message_id)
