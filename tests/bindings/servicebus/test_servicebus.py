@@ -18,7 +18,9 @@ from http_helpers import REASON, call
 from queue_helpers import lines_with, logged, wait_lines, wait_until
 from servicebus_helpers import APP, peek, sb_env, send, take
 
-QUEUES = [f"{name}{i}" for name in ("fields", "text", "binary", "batch", "admin") for i in range(2)]
+QUEUES = [
+    f"{name}{i}" for name in ("fields", "text", "binary", "batch", "admin", "sdk") for i in range(2)
+]
 sb = peer_fixture(
     scope="module",
     queues=[*QUEUES, "out1", "in1", "relayout1"],
@@ -211,3 +213,35 @@ def test_lock_renewal_keeps_a_function_that_outlasts_the_lock(start_host: StartH
             "start s-1 1"
         ], host.output
         assert not peek(peer.connection_string, "slow")
+
+
+def test_an_sdk_type_parameter_gets_the_sdk_message(start_host: StartHost, sb: AmqpPeer) -> None:
+    env = sb_env(sb.connection_string, sdk="sdk0", sdk_batch="sdk1")
+    host = start_host("sb_sdk_types", env=env)
+    send(
+        sb.connection_string,
+        "sdk0",
+        "as the sdk",
+        message_id="x-1",
+        content_type="text/plain",
+        application_properties={"k": "v"},
+    )
+    wait_lines(host, " SBSDK ", 1, timeout=15)
+    [seen] = logged(host, "SBSDK")
+    assert seen["type"] == "azure.servicebus._common.message.ServiceBusReceivedMessage"
+    assert (seen["body"], seen["message_id"], seen["content_type"]) == (
+        "as the sdk",
+        "x-1",
+        "text/plain",
+    )
+    assert seen["application_properties"] == {"k": "v"}
+    assert len(seen["lock_token"]) == 36 and seen["sequence_number"] >= 1
+    send(sb.connection_string, "sdk1", "one", "two")
+
+    def sdk_bodies() -> list[str]:
+        lines = lines_with(host, " SBSDKBATCH ")
+        return [b for line in lines for b in json.loads(line.split(" SBSDKBATCH ", 1)[1])]
+
+    wait_until(lambda: len(sdk_bodies()) >= 2, 15, "the SDK batch")
+    assert sdk_bodies() == ["one", "two"]
+    wait_until(lambda: not peek(sb.connection_string, "sdk0"), 10, "completed")
