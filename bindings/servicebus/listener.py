@@ -54,6 +54,7 @@ log = logging.getLogger("funchost.servicebus")
 CATEGORY = "Host.Triggers.ServiceBus"
 # How long one receive call waits for a message; stop cancels a waiting receive at once.
 RECEIVE_WAIT = 5.0
+SHORT_WAIT = 0.05  # a receive's first wait while functions run (their settlements wait for it)
 # A receiver that fails (entity missing, broker down) is retried after 1 s, growing to 60 s.
 _BACKOFF = (1.0, 60.0)
 
@@ -85,10 +86,12 @@ class ServiceBusTriggerListener:
         self._in_flight: set[asyncio.Task[None]] = set()
         self._settling: set[asyncio.Task[None]] = set()
         self._receivers: set[ServiceBusReceiver] = set()
+        self._locks: dict[ServiceBusReceiver, asyncio.Lock] = {}
         self._room = asyncio.Event()
         self._renewer: AutoLockRenewer | None = None
         self._stopping = False
         self._failing = False  # a failed receive was reported; the recovery is reported once
+        self._idle_wait = SHORT_WAIT
 
     def describe(self, base_url: str) -> Description:
         """The trigger type, as Core Tools lists non-HTTP functions."""
@@ -193,14 +196,24 @@ class ServiceBusTriggerListener:
             self._receive_worked(backoff)
 
     async def _fill(self, receiver: ServiceBusReceiver) -> None:
-        """Receive as many messages as there is room for; each runs in its own task."""
+        """Receive as many messages as there is room for; each runs in its own task.
+
+        A receive waits until half the slots are free (or none is taken): each receive then
+        brings several messages, rather than one link-credit round trip per finished message.
+        """
         limit = self._options.max_concurrent_calls
-        while len(self._in_flight) >= limit:
+        busy = limit - max(1, limit // 2)  # receive once at most this many are running
+        while self._in_flight and len(self._in_flight) > busy:
             self._room.clear()
             await self._room.wait()
-        messages = await receiver.receive_messages(
-            max_message_count=limit - len(self._in_flight), max_wait_time=RECEIVE_WAIT
-        )
+        # With functions running, a receive must not hold up their settlements for long.
+        wait = min(RECEIVE_WAIT, self._idle_wait) if self._in_flight else RECEIVE_WAIT
+        async with self._link(receiver):
+            messages = await receiver.receive_messages(
+                max_message_count=limit - len(self._in_flight), max_wait_time=wait
+            )
+        # Nothing came while functions run: wait longer next time (50 ms, doubling to 1 s).
+        self._idle_wait = SHORT_WAIT if messages else min(1.0, self._idle_wait * 2)
         for message in messages:
             self._spawn(self._invoke(receiver, [message], renew=True))
 
@@ -241,6 +254,7 @@ class ServiceBusTriggerListener:
                 await asyncio.sleep(backoff.next_delay(succeeded=False))
             await _close(receiver)
             self._receivers.discard(receiver)
+            self._locks.pop(receiver, None)
 
     async def _process_session(self, receiver: ServiceBusReceiver) -> None:
         renewing = False
@@ -320,11 +334,24 @@ class ServiceBusTriggerListener:
         if succeeded and not self.config.auto_complete:
             return  # the function was to settle them; unsettled, they come back
         act = receiver.complete_message if succeeded else receiver.abandon_message
-        for message in messages:
-            try:
-                await act(message)
-            except Exception as exc:
-                self._settle_failed(message, "complete" if succeeded else "abandon", exc)
+        async with self._link(receiver):
+            for message in messages:
+                try:
+                    await act(message)
+                except Exception as exc:
+                    self._settle_failed(message, "complete" if succeeded else "abandon", exc)
+
+    def _link(self, receiver: ServiceBusReceiver) -> asyncio.Lock:
+        """One receive or settlement at a time on a receiver's link.
+
+        The SDK's operations on one link each read the connection: run side by side (a receive
+        beside settlements, or 8 settlements at once) they wait out 0.2 s socket reads in turn,
+        while one after another they take a fraction of a millisecond each.
+        """
+        lock = self._locks.get(receiver)
+        if lock is None:
+            lock = self._locks[receiver] = asyncio.Lock()
+        return lock
 
     # --- lock renewal ------------------------------------------------------------------------
 
