@@ -1,7 +1,6 @@
 """A trigger parameter typed with the SDK's ServiceBusReceivedMessage (the extension package)."""
 
 import json
-import typing
 import logging
 
 import azure.functions as func
@@ -32,6 +31,6 @@ def sdk(msg: servicebus.ServiceBusReceivedMessage) -> None:
 @app.service_bus_queue_trigger(
     arg_name="msgs", queue_name="%SB_SDK_BATCH%", connection="SB", cardinality="many"
 )
-def sdk_batch(msgs: typing.List[servicebus.ServiceBusReceivedMessage]) -> None:
+def sdk_batch(msgs: list[servicebus.ServiceBusReceivedMessage]) -> None:
     """Logs the bodies of a batch of SDK objects."""
     logging.info("SBSDKBATCH %s", json.dumps([str(m) for m in msgs]))
