@@ -11,9 +11,10 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from amqp_peer import AmqpPeer, peer_fixture
+from amqp_peer import AmqpPeer, AmqpPeerError, peer_fixture, start_peer
 from azure.servicebus import ServiceBusMessage, ServiceBusReceiveMode, ServiceBusSubQueue
 from azure.servicebus.aio import AutoLockRenewer, ServiceBusClient, ServiceBusReceiver
+from azure.servicebus.exceptions import MessagingEntityNotFoundError
 
 LOCK = 2.0
 MAX_DELIVERY = 3
@@ -257,3 +258,18 @@ def test_messages_prefetched_but_not_handed_out_come_back(sb_peer: AmqpPeer, que
         return [str(first), *sorted(str(m) for m in rest)]
 
     assert run(sb_peer, body) == ["p1", "p2", "p3"]
+
+
+def test_an_undeclared_queue_is_refused_as_not_found(sb_peer: AmqpPeer) -> None:
+    async def body() -> None:
+        client = ServiceBusClient.from_connection_string(sb_peer.connection_string, retry_total=0)
+        async with client, client.get_queue_sender("nosuchqueue") as sender:
+            await sender.send_messages(ServiceBusMessage("lost"))
+
+    with pytest.raises(MessagingEntityNotFoundError, match="nosuchqueue"):
+        asyncio.run(asyncio.wait_for(body(), TEST_TIMEOUT))
+
+
+def test_the_launcher_reports_a_bad_entity_with_the_peer_error() -> None:
+    with pytest.raises(AmqpPeerError, match="NAME:PARTITIONS"):
+        start_peer(eventhubs={"hub": 0})

@@ -56,8 +56,7 @@ class PeerConnection:
                     self.transport.close_tail()
                     self.pump()
                     break
-                self.transport.push(data)
-                self.pump()
+                self._push(data)
                 await self.writer.drain()
         except (ConnectionError, OSError):
             pass
@@ -66,6 +65,17 @@ class PeerConnection:
             self.closed = True
             self.broker.connection_lost(self)
             self.writer.close()
+
+    def _push(self, data: bytes) -> None:
+        """Feed proton no more than its input capacity at a time, processing in between."""
+        view = memoryview(data)
+        while view:
+            capacity = self.transport.capacity()
+            if capacity <= 0:
+                raise ConnectionError("the AMQP transport takes no more input")
+            self.transport.push(bytes(view[:capacity]))
+            view = view[capacity:]
+            self.pump()
 
     async def _tick(self) -> None:
         """Idle-timeout heartbeats: proton wants ``tick`` called now and then."""

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from proton import Condition, Delivery, symbol, timestamp
 
 from .codec import StoredMessage, now_ms
+from .sessions import PendingAttach, lose_session, retry_pending
 
 if TYPE_CHECKING:
     from proton import Link
@@ -81,11 +82,14 @@ class SbEntity:
         self.scheduled: list[tuple[int, int, StoredMessage]] = []
         self.consumers: list[Consumer] = []
         self._next_consumer = 0
+        self.pending_attaches: list[PendingAttach] = []
 
     # -- intake ---------------------------------------------------------------------------------
 
     def enqueue(self, message: StoredMessage, sequence: int | None = None) -> int:
         """Accept a message (or schedule it when it names a future enqueue time)."""
+        if self.requires_session and message.prop("group_id") is None:
+            raise ValueError(f"The entity '{self.name}' requires a session id on each message.")
         seq = next(self._sequence) if sequence is None else sequence
         message.sequence_number = seq
         when = message.annotation("x-opt-scheduled-enqueue-time")
@@ -102,6 +106,7 @@ class SbEntity:
         session_id = message.prop("group_id") if self.requires_session else None
         if session_id is None:
             heapq.heappush(self.available, (message.sequence_number, message))
+
         else:
             session = self.session(str(session_id))
             heapq.heappush(session.available, (message.sequence_number, message))
@@ -121,6 +126,8 @@ class SbEntity:
 
     def dispatch(self) -> None:
         """Hand available messages to consumers with credit, round robin."""
+        if self.pending_attaches:
+            retry_pending(self)
         while self.consumers:
             progressed = False
             count = len(self.consumers)
@@ -202,7 +209,8 @@ class SbEntity:
         elif state == Delivery.REJECTED:
             reason, description = _dead_letter_fields(delivery.remote.condition)
             self.dead_letter_locked(token, reason, description)
-        delivery.update(state)
+        if not delivery.settled:
+            delivery.update(state)
         delivery.settle()
 
     def complete(self, token: uuid.UUID) -> None:
@@ -297,7 +305,7 @@ class SbEntity:
         """Free sessions whose lock ran out (their owner's link loses the session)."""
         for session in self.sessions.values():
             if session.owner is not None and session.locked_until_ms <= now:
-                session.owner = None
+                lose_session(session)
 
     # -- consumers ------------------------------------------------------------------------------
 
