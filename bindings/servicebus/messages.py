@@ -103,6 +103,8 @@ class Values:
                 "ReplyToSessionId": message.reply_to_session_id,
                 "PartitionKey": message.partition_key,
                 "TransactionPartitionKey": getattr(message, "transaction_partition_key", None),
+                # Not binding data: only the Trigger Details line shows it.
+                "LockedUntil": message.locked_until_utc,
             }
         )
 
@@ -269,7 +271,7 @@ def _details(fields: Mapping[str, Any]) -> dict[str, str]:
         "SequenceNumber": str(fields.get("SequenceNumber")),
         "DeliveryCount": str(fields.get("DeliveryCount")),
         "EnqueuedTimeUtc": _net_date(fields.get("EnqueuedTime"), offset=False) or "",
-        "LockedUntilUtc": "",
+        "LockedUntilUtc": _net_date(fields.get("LockedUntil"), offset=False) or "",
         "SessionId": str(fields.get("SessionId") or ""),
     }
     return {k: v for k, v in details.items() if v}

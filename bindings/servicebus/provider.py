@@ -101,9 +101,11 @@ def trigger_config(spec: BindingSpec, ctx: BindingContext) -> TriggerConfig:
 class ServiceBusTriggerProvider(BindingProvider):
     """``serviceBusTrigger``: peek-lock receive from a queue or a topic subscription.
 
-    ``honours_retry`` stays False: the Functions host applies ``@app.retry`` / host.json
-    ``retry`` only to triggers that declare support (timer, Event Hubs, Cosmos DB, Kafka);
-    Service Bus relies on the broker's redelivery and MaxDeliveryCount dead-lettering.
+    ``honours_retry`` stays False, the project's rule for triggers with their own redelivery:
+    retry policies are documented for timer, Event Hubs, Cosmos DB and Kafka triggers only, and
+    Service Bus relies on the broker's redelivery and MaxDeliveryCount dead-lettering. (The
+    WebJobs SDK's ``FunctionIndexer.CheckRetrySupport`` still keeps a policy on triggers without
+    ``[SupportsRetry]``, only warning that retries will soon not be supported.)
     """
 
     type_name = "serviceBusTrigger"
