@@ -125,3 +125,22 @@ def test_a_batch_wait_over_the_limit_is_refused() -> None:
         "'extensions.serviceBus.maxBatchWaitTime' is '00:05:00'; expected a TimeSpan from "
         '"00:00:00" to "00:02:30"'
     ) in _disabled(env)
+
+
+def test_renewal_stops_at_max_auto_lock_renewal_duration(start_host: StartHost) -> None:
+    with amqp_peer(queues=["short"], lock_duration=2) as peer:
+        env = {
+            **sb_env(peer.connection_string, slow="short"),
+            "SB_SLOW_SECONDS": "5",
+            OPTION + "maxAutoLockRenewalDuration": "00:00:01",
+        }
+        host = start_host(APP, "--functions", "slow", env=env)
+        send(peer.connection_string, "short", "outlives its lock", message_id="o-1")
+        # Renewed for 1 s only: the lock lapses mid-run and the broker delivers it again.
+        lines = wait_lines(host, " SBSLOW start ", 2, timeout=20)
+        assert [line.split(" SBSLOW ", 1)[1] for line in lines[:2]] == [
+            "start o-1 1",
+            "start o-1 2",
+        ]
+        wait_lines(host, "complete of message 'o-1' failed", 1, timeout=20)
+        assert "will be delivered again once its lock expires" in host.output

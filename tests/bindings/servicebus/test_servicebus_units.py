@@ -268,3 +268,28 @@ def test_output_values_become_messages_as_the_collector_makes_them() -> None:
     assert (b"".join(raw.body), raw.content_type) == (b"\x00\x01", "application/octet-stream")
     [plain] = output_messages(Datum("not [json", "string"))
     assert str(plain) == "not [json"
+
+
+def test_connections_by_string_or_identity() -> None:
+    from pathlib import Path
+
+    from funchost.bindings.base import BindingContext, BindingSpec
+    from funchost.bindings.servicebus.client import service_bus_connection
+
+    spec = BindingSpec("msg", "serviceBusTrigger", "in", {"queueName": "q"})
+
+    def ctx(settings: dict[str, str]) -> BindingContext:
+        return BindingContext("f", Path("."), settings, Section.root({}, FILE))
+
+    default = service_bus_connection(spec, ctx({"AzureWebJobsServiceBus": "Endpoint=sb://x/"}))
+    assert default.setting == "AzureWebJobsServiceBus"
+    named = BindingSpec("msg", "serviceBusTrigger", "in", {"connection": "SB"})
+    identity = service_bus_connection(
+        named, ctx({"SB__fullyQualifiedNamespace": "ns.servicebus.windows.net"})
+    )
+    assert identity.is_identity
+    with pytest.raises(BindingError, match="no SB__fullyQualifiedNamespace"):
+        service_bus_connection(named, ctx({"SB__clientId": "abc"}))
+    with pytest.raises(BindingError, match="not a Service Bus connection string") as raised:
+        service_bus_connection(named, ctx({"SB": "SharedAccessKey=secret-3"}))
+    assert "secret-3" not in str(raised.value)
