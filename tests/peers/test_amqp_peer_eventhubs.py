@@ -15,7 +15,17 @@ from amqp_peer import AmqpPeer, peer_fixture
 from azure.eventhub import EventData
 from azure.eventhub.aio import EventHubConsumerClient, EventHubProducerClient
 
-HUBS = ["props", "partitions", "positions", "batch", "keys", "epoch", "latest"]
+HUBS = [
+    "props",
+    "partitions",
+    "positions",
+    "batch",
+    "keys",
+    "epoch",
+    "latest",
+    "runtime",
+    "service-hash",
+]
 eh_peer = peer_fixture(scope="module", eventhubs={hub: 4 for hub in HUBS})
 TEST_TIMEOUT = 40.0
 
@@ -201,6 +211,17 @@ def test_batches_with_a_partition_key_land_in_one_partition(eh_peer: AmqpPeer) -
     assert len(alpha) == 1 and len(beta) == 1 and keys == ["alpha", "beta"]
 
 
+def test_a_partition_key_lands_where_the_service_puts_it(eh_peer: AmqpPeer) -> None:
+    async def body() -> list[str]:
+        async with producer(eh_peer, "service-hash") as client:
+            await client.send_batch([EventData("keyed")], partition_key="7")
+        events = await collect(consumer(eh_peer, "service-hash"), 1, starting_position="-1")
+        return [pid for pid, _ in events]
+
+    # lookup3("7") is -15263; the service takes abs(-15263 % 4) with C#'s remainder: 3.
+    assert run(body) == ["3"]
+
+
 def test_a_higher_owner_level_steals_the_partition(eh_peer: AmqpPeer) -> None:
     async def body() -> tuple[list[str], list[str], list[Any]]:
         errors: list[Any] = []
@@ -235,3 +256,37 @@ def test_a_higher_owner_level_steals_the_partition(eh_peer: AmqpPeer) -> None:
     assert first == ["before"]
     assert second == ["before", "after"]
     assert errors and all("amqp:link:stolen" in str(e) for e in errors), errors
+
+
+def test_last_enqueued_event_properties_are_tracked(eh_peer: AmqpPeer) -> None:
+    async def body() -> tuple[list[Any], Any]:
+        async with producer(eh_peer, "runtime") as client:
+            await send_to(client, "0", "r0", "r1", "r2")
+        reader = consumer(eh_peer, "runtime")
+        found: list[Any] = []
+        last: list[Any] = []
+        done = asyncio.Event()
+
+        async def on_event(context: Any, event: Any) -> None:
+            found.append(event.body_as_str())
+            last.append(context.last_enqueued_event_properties)
+            if len(found) >= 3:
+                done.set()
+
+        task = asyncio.create_task(
+            reader.receive(
+                on_event,
+                partition_id="0",
+                starting_position="-1",
+                track_last_enqueued_event_properties=True,
+            )
+        )
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(done.wait(), 8)
+        await reader.close()
+        await task
+        return found, last[-1]
+
+    found, last = run(body)
+    assert found == ["r0", "r1", "r2"]
+    assert last["sequence_number"] == 2 and int(last["offset"]) > 0

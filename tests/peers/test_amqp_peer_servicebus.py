@@ -30,6 +30,7 @@ QUEUES = [
     "schedule",
     "batch",
     "release",
+    "ttl",
 ]
 sb_peer = peer_fixture(
     scope="module", queues=QUEUES, lock_duration=LOCK, max_delivery_count=MAX_DELIVERY
@@ -273,3 +274,19 @@ def test_an_undeclared_queue_is_refused_as_not_found(sb_peer: AmqpPeer) -> None:
 def test_the_launcher_reports_a_bad_entity_with_the_peer_error() -> None:
     with pytest.raises(AmqpPeerError, match="NAME:PARTITIONS"):
         start_peer(eventhubs={"hub": 0})
+
+
+def test_an_expired_message_is_not_delivered(sb_peer: AmqpPeer) -> None:
+    async def body() -> list[str]:
+        async with ServiceBusClient.from_connection_string(sb_peer.connection_string) as client:
+            async with client.get_queue_sender("ttl") as sender:
+                short = ServiceBusMessage("stale", time_to_live=timedelta(seconds=1))
+                await sender.send_messages([short, ServiceBusMessage("fresh")])
+            await asyncio.sleep(1.5)  # the SDK sends whole seconds of time-to-live
+            async with client.get_queue_receiver("ttl") as receiver:
+                got = await receive(receiver, 1)
+                await receiver.complete_message(got[0])
+                got += await receiver.receive_messages(1, max_wait_time=0.5)
+                return [str(m) for m in got]
+
+    assert asyncio.run(asyncio.wait_for(body(), TEST_TIMEOUT)) == ["fresh"]

@@ -224,6 +224,9 @@ class Broker:
         try:
             self._accept(conn, link, role, raw)
             delivery.update(Delivery.ACCEPTED)
+        except ValueError as exc:  # a message the entity does not take (no session id)
+            delivery.local.condition = Condition("amqp:not-allowed", str(exc))
+            delivery.update(Delivery.REJECTED)
         except Exception as exc:
             log.exception("peer: transfer refused")
             delivery.local.condition = Condition("amqp:internal-error", str(exc))

@@ -68,6 +68,11 @@ def long_array(values: list[int]) -> Array:
     return Array(UNDESCRIBED, Data.LONG, *values)
 
 
+def string_array(values: list[str]) -> Array:
+    """An AMQP array of strings (session ids)."""
+    return Array(UNDESCRIBED, Data.STRING, *values)
+
+
 def timestamp_array(values: list[int]) -> Array:
     """An AMQP array of timestamps (lock expirations)."""
     return Array(UNDESCRIBED, Data.TIMESTAMP, *[timestamp(v) for v in values])

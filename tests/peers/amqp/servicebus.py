@@ -54,6 +54,7 @@ class SessionState:
     owner: Consumer | None = None
     locked_until_ms: int = 0
     state: bytes | None = None
+    state_updated_ms: int = 0
 
 
 class SbEntity:
@@ -106,7 +107,6 @@ class SbEntity:
         session_id = message.prop("group_id") if self.requires_session else None
         if session_id is None:
             heapq.heappush(self.available, (message.sequence_number, message))
-
         else:
             session = self.session(str(session_id))
             heapq.heappush(session.available, (message.sequence_number, message))
@@ -133,18 +133,33 @@ class SbEntity:
             count = len(self.consumers)
             for step in range(count):
                 consumer = self.consumers[(self._next_consumer + step) % count]
-                if consumer.link.credit <= 0:
+                if consumer.link.credit <= 0 or consumer.conn.closed:
                     continue
                 queue = self._queue_for(consumer)
                 if not queue:
                     continue
                 _, message = heapq.heappop(queue)
+                if self._expired(message):
+                    progressed = True
+                    break
                 self._deliver(consumer, message)
                 self._next_consumer = (self._next_consumer + step + 1) % count
                 progressed = True
                 break
             if not progressed:
                 return
+
+    def _expired(self, message: StoredMessage) -> bool:
+        """Drop a message whose time-to-live ran out (checked when it would be handed out).
+
+        The service then deletes it, or moves it to the DLQ when the entity dead-letters on
+        expiration; the peer's entities do not (the service's default).
+        """
+        ttl = message.header[2] if len(message.header) > 2 else None
+        if not ttl or now_ms() < message.enqueued_ms + int(ttl):
+            return False
+        self.active.pop(message.sequence_number, None)
+        return True
 
     def _queue_for(self, consumer: Consumer) -> list[tuple[int, StoredMessage]]:
         if consumer.session_id is None:
