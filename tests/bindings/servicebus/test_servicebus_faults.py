@@ -144,3 +144,14 @@ def test_renewal_stops_at_max_auto_lock_renewal_duration(start_host: StartHost) 
         ]
         wait_lines(host, "complete of message 'o-1' failed", 1, timeout=20)
         assert "will be delivered again once its lock expires" in host.output
+
+
+def test_a_missing_entity_is_reported_once_without_the_key(start_host: StartHost) -> None:
+    with amqp_peer(queues=["exists"]) as peer:
+        env = sb_env(peer.connection_string, text="nosuchqueue")
+        host = start_host(APP, "--functions", "text", env=env)
+        [line] = wait_lines(host, "receiving failed", 1, timeout=20)
+        assert "Function 'text' on Service Bus entity 'nosuchqueue': receiving failed: " in line
+        time.sleep(3.0)  # it keeps trying, at DEBUG: one ERROR line, not one per attempt
+        assert len(lines_with(host, "receiving failed")) == 1, host.output
+        assert "SharedAccessKey" not in host.output
