@@ -106,6 +106,7 @@ class ServiceBusTriggerListener:
             data = data_datum([payload.encode("utf-8")], config.binary, config.many)
         event = trigger_event(data, [Values.from_string()], many=config.many, entity="")
         event.reason = "This function was programmatically called via the host APIs."
+        event.details = {}  # the host's admin invocation logs no trigger details
         return event
 
     async def start(self) -> None:

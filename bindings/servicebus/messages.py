@@ -255,26 +255,43 @@ def _net_date(moment: dt.datetime | None, *, offset: bool) -> str | None:
 def trigger_event(data: Datum, batch: Sequence[Values], *, many: bool, entity: str) -> TriggerEvent:
     """The event of one invocation: its data and the metadata for one message or a batch."""
     metadata = batch_metadata(batch) if many else single_metadata(batch[0])
-    first = batch[0].fields
     return TriggerEvent(
         data=data,
         metadata=metadata,
         reason=f"New ServiceBus message detected on '{entity}'.",
-        # ServiceBusTriggerExecutor / the listener's trigger details
-        details=_details(first) if not many else {"MessageCount": str(len(batch))},
+        details=_details(batch, many),
     )
 
 
-def _details(fields: Mapping[str, Any]) -> dict[str, str]:
-    details = {
-        "MessageId": str(fields.get("MessageId") or ""),
-        "SequenceNumber": str(fields.get("SequenceNumber")),
-        "DeliveryCount": str(fields.get("DeliveryCount")),
-        "EnqueuedTimeUtc": _net_date(fields.get("EnqueuedTime"), offset=False) or "",
-        "LockedUntilUtc": _net_date(fields.get("LockedUntil"), offset=False) or "",
-        "SessionId": str(fields.get("SessionId") or ""),
+def _details(batch: Sequence[Values], many: bool) -> dict[str, str]:
+    """ServiceBusTriggerInput.GetTriggerFunctionData's TriggerDetails (times in .NET "o")."""
+    first = batch[0].fields
+    if not many:
+        return {
+            "MessageId": first.get("MessageId") or "",
+            "SequenceNumber": str(first.get("SequenceNumber")),
+            "DeliveryCount": str(first.get("DeliveryCount")),
+            "EnqueuedTimeUtc": _round_trip(first.get("EnqueuedTime")),
+            "LockedUntilUtc": _round_trip(first.get("LockedUntil")),
+            "SessionId": first.get("SessionId") or "",
+        }
+    fields = [values.fields for values in batch]
+    return {
+        "MessageIdArray": ",".join(f.get("MessageId") or "" for f in fields),
+        "SequenceNumberArray": ",".join(str(f.get("SequenceNumber")) for f in fields),
+        "DeliveryCountArray": ",".join(str(f.get("DeliveryCount")) for f in fields),
+        "EnqueuedTimeUtcArray": ",".join(_round_trip(f.get("EnqueuedTime")) for f in fields),
+        "LockedUntilArray": ",".join(_round_trip(f.get("LockedUntil")) for f in fields),
+        "SessionId": first.get("SessionId") or "",
     }
-    return {k: v for k, v in details.items() if v}
+
+
+def _round_trip(moment: dt.datetime | None) -> str:
+    """DateTimeOffset.ToUniversalTime().ToString("o"): 7 fraction digits, +00:00."""
+    if moment is None:
+        moment = _MIN_DATE  # default(DateTimeOffset): the admin message's times
+    moment = moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return f"{moment.year:04d}-{moment:%m-%dT%H:%M:%S}.{moment.microsecond:06d}0+00:00"
 
 
 def values_of(messages: Iterable[ServiceBusReceivedMessage]) -> list[Values]:
