@@ -30,6 +30,7 @@ GROUPS = {
     "fastapi": "bench.fastapi_vs_uvicorn:fastapi_group",
     "cold": "bench.cold_start:cold_group",
     "queue": "bench.queue_throughput:queue_group",
+    "servicebus": "bench.servicebus_throughput:servicebus_group",
     "timer": "bench.timer_jitter:timer_group",
 }
 GROUP_HELP = """groups (all by default, in this order):
@@ -39,6 +40,7 @@ GROUP_HELP = """groups (all by default, in this order):
   fastapi  FastAPI through AsgiFunctionApp vs the same app on uvicorn (wrk)
   cold     spawn → first 200: hello app vs raw, FastAPI app vs uvicorn
   queue    queue trigger msg/s vs a hand-written SDK loop on Azurite (Azurite)
+  servicebus  Service Bus trigger msg/s vs a hand-written SDK loop on the AMQP peer
   timer    one-second timer lateness, idle and beside wrk load"""
 FULL = {
     "duration": 10,

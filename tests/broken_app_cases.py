@@ -74,7 +74,7 @@ FUNCTION_ERRORS = {
     "binding_types": [
         "function_app.py:6: function 'foo': binding 'x': unknown binding type 'fooTrigger'; "
         f"expected one of: {SUPPORTED}, {PLUGINS}",
-        "function_app.py:11: function 'work': binding 'msg': binding type 'serviceBusTrigger' "
+        "function_app.py:11: function 'work': binding 'docs': binding type 'cosmosDBTrigger' "
         f"is not supported by funchost yet; supported types: {SUPPORTED}",
     ],
     "generic_unsupported": [

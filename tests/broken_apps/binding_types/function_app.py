@@ -8,8 +8,8 @@ def foo(x: str) -> None:
     pass
 
 
-@app.service_bus_queue_trigger(arg_name="msg", queue_name="work", connection="ServiceBus")
-def work(msg: func.ServiceBusMessage) -> None:
+@app.cosmos_db_trigger(arg_name="docs", connection="Cosmos", database_name="db", container_name="c")
+def work(docs: func.DocumentList) -> None:
     pass
 
 

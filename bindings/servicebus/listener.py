@@ -1,0 +1,442 @@
+"""Service Bus trigger listener: peek-lock receive over ``azure.servicebus.aio``, as the v5
+extension's ``ServiceBusListener`` and its message processors do.
+
+- One message per invocation (cardinality one): one receiver; at most ``maxConcurrentCalls``
+  messages run at once, the receiver asking for as many as there is room for. While a function
+  runs, its message's lock is renewed by the SDK's ``AutoLockRenewer`` up to
+  ``maxAutoLockRenewalDuration`` (registered only once half the lock has passed: most
+  functions end long before, and a renewer task per message would cost every message).
+- A batch per invocation (cardinality many): up to ``maxMessageBatchSize`` messages (waiting up
+  to ``maxBatchWaitTime`` for ``minMessageBatchSize``), one invocation at a time; batch locks are
+  not renewed (the option "does not apply for functions that receive a batch of messages").
+- Sessions (isSessionsEnabled): up to ``maxConcurrentSessions`` session receivers, each taking the
+  next available session, running ``maxConcurrentCallsPerSession`` messages at a time in order,
+  renewing the session lock, and letting the session go after ``sessionIdleTimeout`` without a
+  message.
+- Success completes the messages (unless ``autoCompleteMessages`` is false); failure abandons
+  them, so the broker redelivers them and dead-letters a message at its MaxDeliveryCount. The
+  host applies no retry policy to Service Bus triggers. Settling runs under ``asyncio.shield``.
+- ``stop``: no more receives; invocations in flight get until the deadline, then are cancelled
+  and their messages abandoned; receivers close after every settle. A message received and
+  never settled (a killed process) comes back when its lock expires.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Coroutine, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from funchost.backoff import ExponentialBackoff
+from funchost.bindings.base import Description, Dispatch, TriggerEvent
+from funchost.bindings.servicebus.client import Clients
+from funchost.bindings.servicebus.config import TRY_TIMEOUT, Entity, ServiceBusOptions
+from funchost.bindings.servicebus.messages import (
+    Values,
+    body_of,
+    data_datum,
+    trigger_event,
+    values_of,
+)
+from funchost.bindings.servicebus.sdktype import admin_model_binding_datum, model_binding_datum
+from funchost.bindings.shared.connections import Connection
+from funchost.bindings.shared.drain import finish_by
+from funchost.bindings.shared.failures import first_line
+
+if TYPE_CHECKING:
+    from azure.servicebus import ServiceBusReceivedMessage
+    from azure.servicebus.aio import AutoLockRenewer, ServiceBusReceiver
+
+log = logging.getLogger("funchost.servicebus")
+CATEGORY = "Host.Triggers.ServiceBus"
+# How long one receive call waits for a message; stop cancels a waiting receive at once.
+RECEIVE_WAIT = 5.0
+SHORT_WAIT = 0.05  # a receive's first wait while functions run (their settlements wait for it)
+# A receiver that fails (entity missing, broker down) is retried after 1 s, growing to 60 s.
+_BACKOFF = (1.0, 60.0)
+
+
+@dataclass(frozen=True)
+class TriggerConfig:
+    """Everything a Service Bus listener needs, checked when the function is loaded."""
+
+    function_name: str
+    entity: Entity
+    connection: Connection
+    options: ServiceBusOptions
+    many: bool  # cardinality many: a batch per invocation
+    sessions: bool
+    auto_complete: bool
+    binary: bool  # dataType binary: bodies as bytes
+    deferred: bool  # an SDK-type parameter: model binding data instead of bodies
+
+
+class ServiceBusTriggerListener:
+    """Receives from one queue or subscription for one function."""
+
+    def __init__(self, config: TriggerConfig, clients: Clients, dispatch: Dispatch) -> None:
+        self.config = config
+        self._clients = clients
+        self._dispatch = dispatch
+        self._options = config.options
+        self._loops: set[asyncio.Task[None]] = set()
+        self._in_flight: set[asyncio.Task[None]] = set()
+        self._settling: set[asyncio.Task[None]] = set()
+        self._receivers: set[ServiceBusReceiver] = set()
+        self._locks: dict[ServiceBusReceiver, asyncio.Lock] = {}
+        self._room = asyncio.Event()
+        self._renewer: AutoLockRenewer | None = None
+        self._stopping = False
+        self._failing = False  # a failed receive was reported; the recovery is reported once
+        self._idle_wait = SHORT_WAIT
+
+    def describe(self, base_url: str) -> Description:
+        """The trigger type, as Core Tools lists non-HTTP functions."""
+        return Description("serviceBusTrigger")
+
+    def admin_event(self, payload: str) -> TriggerEvent | None:
+        """Run now with a message made from the payload, as the extension's ConvertFromString."""
+        config = self.config
+        if config.deferred:
+            data = admin_model_binding_datum(payload, config.many)
+        else:
+            data = data_datum([payload.encode("utf-8")], config.binary, config.many)
+        event = trigger_event(data, [Values.from_string()], many=config.many, entity="")
+        event.reason = "This function was programmatically called via the host APIs."
+        event.details = {}  # the host's admin invocation logs no trigger details
+        return event
+
+    async def start(self) -> None:
+        """Start receiving in the background."""
+        from azure.servicebus.aio import AutoLockRenewer
+
+        self._renewer = AutoLockRenewer(on_lock_renew_failure=self._renew_failed)
+        config = self.config
+        if config.sessions:
+            loops = [self._session_loop() for _ in range(self._options.max_concurrent_sessions)]
+        else:
+            loops = [self._receive_loop()]
+        for loop in loops:
+            task = asyncio.get_running_loop().create_task(loop)
+            self._loops.add(task)
+            task.add_done_callback(self._loops.discard)
+        log.debug(
+            "Service Bus listener started (entity '%s', %s)",
+            config.entity.path,
+            "sessions" if config.sessions else "no sessions",
+            extra={"category": CATEGORY},
+        )
+
+    async def stop(self, deadline: float) -> None:
+        """Stop receiving, let running functions finish by deadline, settle, close receivers."""
+        self._stopping = True
+        loops = list(self._loops)
+        for task in loops:
+            task.cancel()  # a loop waits in a receive, or (shielded) for its invocation
+        await asyncio.gather(*loops, return_exceptions=True)
+        await finish_by(self._in_flight, deadline, self._cancelling)
+        while self._settling:
+            await asyncio.gather(*self._settling, return_exceptions=True)
+        if self._renewer is not None:
+            await self._renewer.close()
+        for receiver in list(self._receivers):
+            await _close(receiver)
+        self._receivers.clear()
+
+    def _cancelling(self, count: int) -> None:
+        log.warning(
+            "Function '%s': %d invocation(s) still running at the stop deadline are cancelled; "
+            "their messages are abandoned and will be delivered again.",
+            self.config.function_name,
+            count,
+            extra={"category": CATEGORY},
+        )
+
+    # --- receivers ---------------------------------------------------------------------------
+
+    def _receiver(self, session: bool) -> ServiceBusReceiver:
+        from azure.servicebus import NEXT_AVAILABLE_SESSION, ServiceBusReceiveMode
+
+        client = self._clients.get(self.config.connection)
+        kwargs: dict[str, Any] = {
+            "receive_mode": ServiceBusReceiveMode.PEEK_LOCK,
+            "prefetch_count": self._options.prefetch_count,
+        }
+        if session:
+            kwargs["session_id"] = NEXT_AVAILABLE_SESSION
+            kwargs["max_wait_time"] = self._options.session_idle_timeout or TRY_TIMEOUT
+        entity = self.config.entity
+        if entity.queue is not None:
+            receiver = client.get_queue_receiver(entity.queue, **kwargs)
+        else:
+            receiver = client.get_subscription_receiver(
+                str(entity.topic), str(entity.subscription), **kwargs
+            )
+        self._receivers.add(receiver)
+        return receiver
+
+    async def _receive_loop(self) -> None:
+        """One receiver for the entity: messages one by one, or batches."""
+        backoff = ExponentialBackoff(*_BACKOFF)
+        receiver = self._receiver(session=False)
+        while not self._stopping:
+            try:
+                if self.config.many:
+                    await self._one_batch(receiver)
+                else:
+                    await self._fill(receiver)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                self._receive_failed(exc)
+                await asyncio.sleep(backoff.next_delay(succeeded=False))
+                continue
+            self._receive_worked(backoff)
+
+    async def _fill(self, receiver: ServiceBusReceiver) -> None:
+        """Receive as many messages as there is room for; each runs in its own task.
+
+        A receive waits until half the slots are free (or none is taken): each receive then
+        brings several messages, rather than one link-credit round trip per finished message.
+        """
+        limit = self._options.max_concurrent_calls
+        busy = limit - max(1, limit // 2)  # receive once at most this many are running
+        while self._in_flight and len(self._in_flight) > busy:
+            self._room.clear()
+            await self._room.wait()
+        # With functions running, a receive must not hold up their settlements for long.
+        wait = min(RECEIVE_WAIT, self._idle_wait) if self._in_flight else RECEIVE_WAIT
+        async with self._link(receiver):
+            messages = await receiver.receive_messages(
+                max_message_count=limit - len(self._in_flight), max_wait_time=wait
+            )
+        # Nothing came while functions run: wait longer next time (50 ms, doubling to 1 s).
+        self._idle_wait = SHORT_WAIT if messages else min(1.0, self._idle_wait * 2)
+        for message in messages:
+            self._spawn(self._invoke(receiver, [message], renew=True))
+
+    async def _one_batch(self, receiver: ServiceBusReceiver) -> None:
+        """Receive a batch (waiting for minMessageBatchSize) and run it; one at a time."""
+        options = self._options
+        batch = await receiver.receive_messages(
+            max_message_count=options.max_message_batch_size, max_wait_time=RECEIVE_WAIT
+        )
+        if batch and len(batch) < options.min_message_batch_size:
+            loop = asyncio.get_running_loop()
+            until = loop.time() + options.max_batch_wait_time
+            while len(batch) < options.min_message_batch_size and loop.time() < until:
+                batch += await receiver.receive_messages(
+                    max_message_count=options.max_message_batch_size - len(batch),
+                    max_wait_time=max(0.01, until - loop.time()),
+                )
+        if batch:
+            # Shielded: a stop cancels this loop, not the invocation, which gets the deadline.
+            await asyncio.shield(self._spawn(self._invoke(receiver, batch, renew=False)))
+
+    async def _session_loop(self) -> None:
+        """Take the next available session, process it until it is idle, let it go; repeat."""
+        from azure.servicebus.exceptions import OperationTimeoutError
+
+        backoff = ExponentialBackoff(*_BACKOFF)
+        while not self._stopping:
+            receiver = self._receiver(session=True)
+            try:
+                await self._process_session(receiver)
+                self._receive_worked(backoff)
+            except asyncio.CancelledError:
+                raise  # stop closes the receiver once its messages are settled
+            except OperationTimeoutError:
+                pass  # no session was available: ask again
+            except Exception as exc:
+                self._receive_failed(exc)
+                await asyncio.sleep(backoff.next_delay(succeeded=False))
+            await _close(receiver)
+            self._receivers.discard(receiver)
+            self._locks.pop(receiver, None)
+
+    async def _process_session(self, receiver: ServiceBusReceiver) -> None:
+        renewing = False
+        per_call = self._options.max_concurrent_calls_per_session
+        idle = self._options.session_idle_timeout or TRY_TIMEOUT
+        while not self._stopping:
+            count = self._options.max_message_batch_size if self.config.many else per_call
+            messages = await receiver.receive_messages(max_message_count=count, max_wait_time=idle)
+            if not messages:
+                return  # idle: let the session go
+            if not renewing and self._options.max_auto_lock_renewal != 0:
+                renewing = True
+                self._register(receiver, receiver.session)
+            if self.config.many:
+                jobs = [self._spawn(self._invoke(receiver, messages, renew=False))]
+            else:
+                jobs = [self._spawn(self._invoke(receiver, [m], renew=False)) for m in messages]
+            await asyncio.shield(asyncio.gather(*jobs, return_exceptions=True))
+
+    # --- one invocation ----------------------------------------------------------------------
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        task = asyncio.get_running_loop().create_task(work)
+        self._in_flight.add(task)
+        task.add_done_callback(self._finished)
+        return task
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._in_flight.discard(task)
+        self._room.set()
+
+    async def _invoke(
+        self, receiver: ServiceBusReceiver, messages: list[ServiceBusReceivedMessage], renew: bool
+    ) -> None:
+        """Run the function once for the messages, then settle them (shielded)."""
+        timer = self._keep(receiver, messages[0]) if renew else None
+        try:
+            succeeded = await self._call(messages)
+        except asyncio.CancelledError:
+            await self._shielded(self._settle(receiver, messages, timer, succeeded=False))
+            raise
+        await self._shielded(self._settle(receiver, messages, timer, succeeded=succeeded))
+
+    async def _call(self, messages: list[ServiceBusReceivedMessage]) -> bool:
+        config = self.config
+        if config.deferred:
+            data = model_binding_datum(messages, config.many)
+        else:
+            data = data_datum([body_of(m) for m in messages], config.binary, config.many)
+        event = trigger_event(
+            data, values_of(messages), many=config.many, entity=config.entity.path
+        )
+        try:
+            await self._dispatch(event)
+        except Exception:
+            return False  # the worker has logged the failure
+        return True
+
+    def _shielded(self, work: Coroutine[Any, Any, None]) -> asyncio.Future[None]:
+        """Run work in a task of its own that stop waits for: a cancelled caller never cuts it
+        short."""
+        task = asyncio.get_running_loop().create_task(work)
+        self._settling.add(task)
+        task.add_done_callback(self._settling.discard)
+        return asyncio.shield(task)
+
+    async def _settle(
+        self,
+        receiver: ServiceBusReceiver,
+        messages: Sequence[ServiceBusReceivedMessage],
+        timer: asyncio.TimerHandle | None,
+        *,
+        succeeded: bool,
+    ) -> None:
+        if timer is not None:
+            timer.cancel()
+        if succeeded and not self.config.auto_complete:
+            return  # the function was to settle them; unsettled, they come back
+        act = receiver.complete_message if succeeded else receiver.abandon_message
+        async with self._link(receiver):
+            for message in messages:
+                try:
+                    await act(message)
+                except Exception as exc:
+                    self._settle_failed(message, "complete" if succeeded else "abandon", exc)
+
+    def _link(self, receiver: ServiceBusReceiver) -> asyncio.Lock:
+        """One receive or settlement at a time on a receiver's link.
+
+        The SDK's operations on one link each read the connection: run side by side (a receive
+        beside settlements, or 8 settlements at once) they wait out 0.2 s socket reads in turn,
+        while one after another they take a fraction of a millisecond each.
+        """
+        lock = self._locks.get(receiver)
+        if lock is None:
+            lock = self._locks[receiver] = asyncio.Lock()
+        return lock
+
+    # --- lock renewal ------------------------------------------------------------------------
+
+    def _keep(
+        self, receiver: ServiceBusReceiver, message: ServiceBusReceivedMessage
+    ) -> asyncio.TimerHandle | None:
+        """Renew the message's lock once half of it has passed, up to the renewal limit."""
+        limit = self._options.max_auto_lock_renewal
+        locked_until = message.locked_until_utc
+        if limit == 0 or locked_until is None:
+            return None
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        remaining = (locked_until - _now()).total_seconds()
+
+        def begin() -> None:
+            left = None if limit is None else limit - (loop.time() - started)
+            if left is None or left > 0:
+                self._register(receiver, message, left)
+
+        return loop.call_later(max(0.0, remaining / 2), begin)
+
+    def _register(
+        self, receiver: ServiceBusReceiver, renewable: Any, limit: float | None = -1
+    ) -> None:
+        if self._renewer is None or self._stopping:
+            return
+        if limit == -1:
+            limit = self._options.max_auto_lock_renewal
+        # None: renew for as long as the function runs (a day is longer than any run).
+        duration = 86400.0 * 365 if limit is None else limit
+        with contextlib.suppress(Exception):  # a message settled meanwhile is not renewable
+            self._renewer.register(receiver, renewable, max_lock_renewal_duration=duration)
+
+    async def _renew_failed(self, renewable: Any, error: Exception | None) -> None:
+        if error is None or type(error).__name__ == "AutoLockRenewTimeout":
+            return
+        log.warning(
+            "Function '%s': renewing a lock failed (%s); the message may be delivered again.",
+            self.config.function_name,
+            first_line(error),
+            extra={"category": CATEGORY},
+        )
+
+    # --- log lines ---------------------------------------------------------------------------
+
+    def _log(self, level: int, text: str) -> None:
+        log.log(
+            level,
+            "Function '%s' on Service Bus entity '%s': %s",
+            self.config.function_name,
+            self.config.entity.path,
+            text,
+            extra={"category": CATEGORY},
+        )
+
+    def _receive_failed(self, exc: Exception) -> None:
+        """ERROR the first time, DEBUG while receives keep failing (every loop shares it)."""
+        level = logging.DEBUG if self._failing else logging.ERROR
+        self._failing = True
+        self._log(level, f"receiving failed: {type(exc).__name__}: {first_line(exc)}")
+
+    def _receive_worked(self, backoff: ExponentialBackoff) -> None:
+        backoff.next_delay(succeeded=True)
+        if self._failing:
+            self._failing = False
+            self._log(logging.INFO, "receiving again")
+
+    def _settle_failed(
+        self, message: ServiceBusReceivedMessage, action: str, exc: Exception
+    ) -> None:
+        self._log(
+            logging.WARNING,
+            f"{action} of message '{message.message_id}' failed ({type(exc).__name__}: "
+            f"{first_line(exc)}); the message will be delivered again once its lock expires",
+        )
+
+
+def _now() -> Any:
+    import datetime as dt
+
+    return dt.datetime.now(dt.timezone.utc)
+
+
+async def _close(receiver: ServiceBusReceiver) -> None:
+    with contextlib.suppress(Exception):
+        await receiver.close()
