@@ -22,6 +22,8 @@ _ENTRIES = [
     ("queue", "funchost.bindings.queue:QUEUE_OUTPUT"),
     ("blobTrigger", "funchost.bindings.blob:BLOB_TRIGGER"),
     ("blob", "funchost.bindings.blob:BLOB"),
+    ("eventHubTrigger", "funchost.bindings.eventhubs:EVENT_HUB_TRIGGER"),
+    ("eventHub", "funchost.bindings.eventhubs:EVENT_HUB_OUTPUT"),
 ]
 # Keyed lower-cased: types are compared case-insensitively, as the Functions host does.
 _PROVIDERS: dict[str, tuple[str, str]] = {name.lower(): (name, target) for name, target in _ENTRIES}
@@ -29,7 +31,7 @@ _PROVIDERS: dict[str, tuple[str, str]] = {name.lower(): (name, target) for name,
 # Types the Azure Functions host knows that funchost does not serve yet: a clearer message
 # than "unknown" for an app that is valid in Azure.
 _PLANNED = [
-    *("serviceBusTrigger", "serviceBus", "eventHubTrigger", "eventHub"),
+    *("serviceBusTrigger", "serviceBus"),
     *("cosmosDBTrigger", "cosmosDB", "eventGrid", "table"),
 ]
 _PLANNED_LOWER = {t.lower(): t for t in _PLANNED}

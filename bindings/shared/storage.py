@@ -258,6 +258,12 @@ def _credential(conn: Connection) -> AsyncTokenCredential:
     return credential
 
 
+def identity_credential(conn: Connection) -> AsyncTokenCredential:
+    """The process's credential for identity settings (Event Hubs and Service Bus use it too);
+    closed by close_clients with the storage clients."""
+    return _credential(conn)
+
+
 def _new_credential(settings: Mapping[str, str]) -> AsyncTokenCredential:
     # As the host's AzureComponentFactory: a client secret or "managedidentity" when named.
     from azure.identity.aio import (
