@@ -169,7 +169,8 @@ def _net_value(value: Any) -> Any:
 def properties(event: Any) -> dict[str, Any]:
     """Application properties (keys as strings)."""
     raw = event.properties or {}
-    return {str(_text(key)): _net_value(value) for key, value in raw.items()}
+    # The decoder gives AMQP strings as bytes: text when it is UTF-8, as .NET has a string.
+    return {str(_text(key)): _net_value(_text(value)) for key, value in raw.items()}
 
 
 def system_properties(event: Any) -> dict[str, Any]:
@@ -302,8 +303,32 @@ def model_binding_data(event: Any) -> ModelBindingData:
     """ParameterBindingData("1.0", "AzureEventHubsEventData", the AMQP message, octet-stream)."""
     from azure.eventhub._pyamqp._encode import encode_payload
 
-    content = bytes(encode_payload(bytearray(), event._message))
+    message = event._message
+    message = message._replace(
+        message_annotations=_typed(message.message_annotations),
+        application_properties=_typed(message.application_properties),
+    )
+    content = bytes(encode_payload(bytearray(), message))
     return ModelBindingData("1.0", EVENTHUB_SOURCE, "application/octet-stream", content)
+
+
+_TIMESTAMPS = (b"x-opt-enqueued-time", b"x-opt-locked-until", b"x-opt-scheduled-enqueue-time")
+
+
+def _typed(values: Mapping[Any, Any] | None) -> dict[Any, Any] | None:
+    """Values as the wire had them: the decoder gives timestamps and longs back as plain
+    ints, which the encoder would write as 32-bit ints (and refuse past 2**31)."""
+    if values is None:
+        return None
+    from azure.eventhub._pyamqp.types import TYPE, VALUE, AMQPTypes
+
+    typed: dict[Any, Any] = {}
+    for key, value in values.items():
+        if isinstance(value, int) and not isinstance(value, bool):
+            kind = AMQPTypes.timestamp if key in _TIMESTAMPS else AMQPTypes.long
+            value = {TYPE: kind, VALUE: value}
+        typed[key] = value
+    return typed
 
 
 def trigger_details(events: Sequence[Any], partition_id: str, single: bool) -> dict[str, str]:
