@@ -1,0 +1,159 @@
+"""The local AMQP 1.0 peer (tests/peers/amqp) as a subprocess, for Service Bus and Event Hubs tests.
+
+API (kept small and stable; other test modules build on it):
+
+- ``start_peer(**entities) -> AmqpPeer`` starts ``python -m tests.peers.amqp`` (cwd = repository
+  root) on a free loopback port (``--port 0``; the peer prints the port it got), waits for its
+  ready line (bounded by ``READY_TIMEOUT``) and returns the running peer.
+- ``amqp_peer(**entities)`` is the same as a context manager that stops the peer on exit.
+- ``AmqpPeer.connection_string`` serves both SDKs in emulator mode
+  (``Endpoint=sb://127.0.0.1:P;SharedAccessKeyName=k;SharedAccessKey=v;UseDevelopmentEmulator=true``;
+  for Event Hubs add ``;EntityPath=<hub>`` or name the hub in the client/binding);
+  ``AmqpPeer.port``; ``AmqpPeer.stop()`` (SIGTERM, then SIGKILL after ``STOP_TIMEOUT``);
+  ``AmqpPeer.log()`` is the peer's stderr so far (for assertion messages).
+- ``peer_fixture(scope="function", **entities)`` makes a pytest fixture yielding an ``AmqpPeer``:
+  ``sb_peer = peer_fixture(queues=["q1"], lock_duration=2)`` at module level.
+
+Entities (keyword arguments): ``queues``, ``session_queues``, ``topics``, ``subscriptions``
+(``"topic/sub"``), ``eventhubs`` (``{"hub": 4}``: name → partition count), ``lock_duration``
+(seconds, default 60), ``max_delivery_count`` (default 10).
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+READY_TIMEOUT = 20.0
+STOP_TIMEOUT = 5.0
+READY_PREFIX = "Endpoint=sb://127.0.0.1:"
+
+
+class AmqpPeerError(RuntimeError):
+    """The peer did not start (its stderr is in the message)."""
+
+
+@dataclass
+class AmqpPeer:
+    """A running peer process."""
+
+    proc: subprocess.Popen[str]
+    connection_string: str
+    port: int
+    stderr_path: Path
+
+    def log(self) -> str:
+        """What the peer wrote to stderr so far."""
+        try:
+            return self.stderr_path.read_text(errors="replace")
+        except OSError:
+            return ""
+
+    def stop(self) -> None:
+        """SIGTERM, then SIGKILL when it does not exit within STOP_TIMEOUT."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(STOP_TIMEOUT)
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
+        self.stderr_path.unlink(missing_ok=True)
+
+
+def peer_arguments(
+    queues: Iterable[str] = (),
+    session_queues: Iterable[str] = (),
+    topics: Iterable[str] = (),
+    subscriptions: Iterable[str] = (),
+    eventhubs: Mapping[str, int] | None = None,
+    lock_duration: float | None = None,
+    max_delivery_count: int | None = None,
+) -> list[str]:
+    """The peer's command-line arguments for these entities."""
+    args: list[str] = []
+    for flag, names in (
+        ("--queue", queues),
+        ("--session-queue", session_queues),
+        ("--topic", topics),
+        ("--subscription", subscriptions),
+    ):
+        for name in names:
+            args += [flag, name]
+    for hub, partitions in (eventhubs or {}).items():
+        args += ["--eventhub", f"{hub}:{partitions}"]
+    if lock_duration is not None:
+        args += ["--lock-duration", str(lock_duration)]
+    if max_delivery_count is not None:
+        args += ["--max-delivery-count", str(max_delivery_count)]
+    return args
+
+
+def start_peer(**entities: Any) -> AmqpPeer:
+    """Start a peer on a free loopback port and wait for its ready line."""
+    fd, name = tempfile.mkstemp(prefix="amqp-peer-", suffix=".log")
+    stderr_path = Path(name)
+    with os.fdopen(fd, "w") as stderr:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "tests.peers.amqp", "--port", "0", *peer_arguments(**entities)],
+            cwd=REPO,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
+        )
+    line = _ready_line(proc, stderr_path)
+    port = int(line[len(READY_PREFIX) :].split(";", 1)[0])
+    return AmqpPeer(proc, line, port, stderr_path)
+
+
+def _ready_line(proc: subprocess.Popen[str], stderr_path: Path) -> str:
+    assert proc.stdout is not None
+    deadline = time.monotonic() + READY_TIMEOUT
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([proc.stdout], [], [], 0.2)
+        if ready:
+            line = proc.stdout.readline().strip()
+            if line.startswith(READY_PREFIX):
+                return line
+        if proc.poll() is not None:
+            break
+    proc.kill()
+    proc.wait()
+    log = stderr_path.read_text(errors="replace")
+    raise AmqpPeerError(f"the AMQP peer did not become ready within {READY_TIMEOUT} s:\n{log}")
+
+
+@contextmanager
+def amqp_peer(**entities: Any) -> Iterator[AmqpPeer]:
+    """A peer for the duration of a ``with`` block."""
+    peer = start_peer(**entities)
+    try:
+        yield peer
+    finally:
+        peer.stop()
+
+
+def peer_fixture(scope: str = "function", **entities: Any) -> Callable[..., Any]:
+    """A pytest fixture (assign it at module level) that yields a running ``AmqpPeer``."""
+
+    @pytest.fixture(scope=scope)  # type: ignore[misc]
+    def _peer() -> Iterator[AmqpPeer]:
+        with amqp_peer(**entities) as peer:
+            yield peer
+
+    return _peer
