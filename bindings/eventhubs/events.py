@@ -246,18 +246,23 @@ def batch_event(
     events: Sequence[Any], partition: Partition, shape: Shape, details: dict[str, str]
 ) -> TriggerEvent:
     """The invocation of a cardinality-many function for one received batch."""
-    keys = [partition_key(event) for event in events]
-    offsets = [event.offset for event in events]
+    # The four values the extension adds to each event's system properties are its arrays too.
+    systems = [system_properties(event) for event in events]
     metadata: dict[str, Datum] = {
         "PartitionContext": _json(partition.to_json()),
-        "PartitionKeyArray": Datum(Collection(string=[k for k in keys if k]), "collection_string"),
-        "OffsetArray": Datum(Collection(string=[o for o in offsets if o]), "collection_string"),
-        "SequenceNumberArray": Datum(
-            Collection(sint64=[event.sequence_number for event in events]), "collection_sint64"
+        "PartitionKeyArray": Datum(
+            Collection(string=[s["PartitionKey"] for s in systems if s["PartitionKey"]]),
+            "collection_string",
         ),
-        "EnqueuedTimeUtcArray": _json([enqueued_time(event) for event in events]),
+        "OffsetArray": Datum(
+            Collection(string=[e.offset for e in events if e.offset]), "collection_string"
+        ),
+        "SequenceNumberArray": Datum(
+            Collection(sint64=[s["SequenceNumber"] for s in systems]), "collection_sint64"
+        ),
+        "EnqueuedTimeUtcArray": _json([s["EnqueuedTimeUtc"] for s in systems]),
         "PropertiesArray": _json([properties(event) for event in events]),
-        "SystemPropertiesArray": _json([system_properties(event) for event in events]),
+        "SystemPropertiesArray": _json(systems),
     }
     return TriggerEvent(
         data=_batch_data(events, shape), metadata=metadata, reason=REASON, details=details
