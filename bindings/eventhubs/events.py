@@ -23,6 +23,7 @@ The library's ``EventHubTriggerConverter`` reads this into ``func.EventHubEvent`
 from __future__ import annotations
 
 import base64
+import importlib
 import json
 import uuid
 from collections.abc import Mapping, Sequence
@@ -44,6 +45,7 @@ EVENTHUB_SOURCE = "AzureEventHubsEventData"  # ParameterBindingData.Source of an
 # What Executing lines say for an Event Hubs invocation: the extension gives no reason.
 REASON = "(null)"
 LONG_MIN = -(2**63)  # an EventData made from a string has no sequence number or offset
+STRPTIME_CACHE = 64  # formats CPython's strptime keeps compiled (see widen_strptime_cache)
 _NET_EPOCH = "0001-01-01T00:00:00"  # default(DateTimeOffset).DateTime
 # The AMQP properties EventData.SystemProperties carries, in the SDK's order.
 _AMQP_PROPERTIES = (
@@ -212,6 +214,18 @@ def _offset_number(offset: str | None) -> int | str | None:
         return int(offset)
     except ValueError:
         return offset
+
+
+def widen_strptime_cache() -> None:
+    """Let CPython's strptime keep more compiled formats than its 5.
+
+    The library's EventHubTriggerConverter parses each event's EnqueuedTimeUtc by trying some
+    15 formats in turn; with 5 kept, every try recompiles its pattern, which costs most of
+    the decoding of a batch (about 80 µs of 120 per event). Nothing parses differently.
+    """
+    strptime = importlib.import_module("_strptime")  # a private module: no stubs
+    kept = max(int(getattr(strptime, "_CACHE_MAX_SIZE", 0)), STRPTIME_CACHE)
+    setattr(strptime, "_CACHE_MAX_SIZE", kept)  # noqa: B010 (a private module: no stubs)
 
 
 # --- the TriggerEvent -----------------------------------------------------------------------

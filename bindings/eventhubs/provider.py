@@ -16,7 +16,7 @@ from funchost.bindings.base import (
 )
 from funchost.bindings.eventhubs.config import check_options, ignored_keys, trigger_properties
 from funchost.bindings.eventhubs.connection import event_hub_connection
-from funchost.bindings.eventhubs.events import Shape
+from funchost.bindings.eventhubs.events import Shape, widen_strptime_cache
 from funchost.bindings.eventhubs.listener import (
     STATE_FOLDER,
     EventHubTriggerConfig,
@@ -73,6 +73,7 @@ class EventHubTriggerProvider(StorageProvider):
         config = trigger_config(spec, ctx)
         if config.storage.unavailable is not None:
             ctx.warn(files_instead(config.storage))  # the same text for every function: once
+        widen_strptime_cache()
         ignored = ignored_keys(ctx.host_json)
         if ignored:
             ctx.warn(
