@@ -323,6 +323,10 @@ def model_binding_data(event: Any) -> ModelBindingData:
     from azure.eventhub._pyamqp._encode import encode_payload
 
     message = event._message
+    if message is None:  # made here, not received: the SDK builds the message it would send
+        from azure.eventhub._transport._pyamqp_transport import PyamqpTransport
+
+        message = PyamqpTransport.to_outgoing_amqp_message(event.raw_amqp_message)  # type: ignore[no-untyped-call]
     message = message._replace(
         message_annotations=_typed(message.message_annotations),
         application_properties=_typed(message.application_properties),
@@ -400,6 +404,8 @@ def admin_event(payload: str, shape: Shape, many: bool) -> TriggerEvent:
     enqueued time DateTimeOffset's default, as an EventData made from bytes has them.
     """
     body = payload.encode("utf-8")
+    if shape.deferred:
+        return _deferred_admin_event(body, many)
     system = {
         "SequenceNumber": LONG_MIN,
         "Offset": LONG_MIN,
@@ -431,3 +437,15 @@ def admin_event(payload: str, shape: Shape, many: bool) -> TriggerEvent:
         "SystemProperties": system,
     }
     return TriggerEvent(data=single, metadata=_metadata(values))
+
+
+def _deferred_admin_event(body: bytes, many: bool) -> TriggerEvent:
+    """The admin event of an SDK-type function: the model binding data of the new event."""
+    from azure.eventhub import EventData
+
+    found = model_binding_data(EventData(body))
+    if many:
+        return TriggerEvent(
+            data=Datum(CollectionModelBindingData((found,)), COLLECTION_MODEL_BINDING_DATA)
+        )
+    return TriggerEvent(data=Datum(found, MODEL_BINDING_DATA))

@@ -361,3 +361,12 @@ def test_checkpoints_round_trip(tmp_path: Path) -> None:
     )
     stored = json.loads((tmp_path / "ns" / "hub" / "$default" / "checkpoint" / "3").read_text())
     assert stored["sequence_number"] == 9
+
+
+def test_an_admin_event_for_an_sdk_type_is_model_binding_data() -> None:
+    from azurefunctions.extensions.bindings.eventhub import EventData as SdkEventData
+    from azurefunctions.extensions.bindings.eventhub import EventDataConverter
+
+    event = admin_event("typed", Shape(deferred=True), many=False)
+    made = EventDataConverter.decode(event.data, trigger_metadata={}, pytype=SdkEventData)
+    assert made.body_as_str() == "typed"
