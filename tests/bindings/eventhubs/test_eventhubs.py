@@ -8,6 +8,7 @@ load-balancing interval to 1 s (the client's close waits it out).
 from __future__ import annotations
 
 import json
+import shutil
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -200,3 +201,36 @@ def test_a_bad_host_json_option_disables_event_hubs_functions(
         f"{OPTION}maxEventBatchSize: 'extensions.eventHubs.maxEventBatchSize' is '0'; "
         "expected a whole number of at least 1"
     ) in host.output, host.output
+
+
+def test_without_development_storage_checkpoints_go_to_files_with_a_warning(
+    start_host: StartHost, peer: AmqpPeer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """UseDevelopmentStorage=true on a machine with no Azurite: files, and one warning."""
+    from funchost.host.azurite import find_azurite, ports_in_use
+
+    app = tmp_path / "app"
+    shutil.copytree(APPS / BATCH, app)
+    busy = ports_in_use()
+    if busy:
+        pytest.skip(f"127.0.0.1 port(s) {busy} are in use (a running Azurite?); they must be free")
+    empty = tmp_path / "bin"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    if find_azurite(app, cwd=app) is not None:
+        pytest.skip("funchost would find an Azurite to start; this test needs none")
+    env = {
+        **eh_env(peer, hub="hub"),
+        "AzureWebJobsStorage": "UseDevelopmentStorage=true",
+        "PATH": str(empty),
+    }
+    spread(peer, "hub", 8)
+    host = start_host(app, env=env)
+    wait_seen(host, 8, timeout=30)
+    state = app / ".funchost" / "state" / "eventhubs"
+    assert (
+        "Until then Event Hubs triggers keep their checkpoints and partition ownership in "
+        f"files under {state}"
+    ) in host.output
+    assert host.stop() == 0
+    assert len(list(state.glob("*/hub/$default/checkpoint/*"))) == 4
