@@ -370,3 +370,87 @@ def test_an_admin_event_for_an_sdk_type_is_model_binding_data() -> None:
     event = admin_event("typed", Shape(deferred=True), many=False)
     made = EventDataConverter.decode(event.data, trigger_metadata={}, pytype=SdkEventData)
     assert made.body_as_str() == "typed"
+
+
+# --- the listener's checkpoint rules, driven in-process ------------------------------------
+
+
+class FakePartitionContext:
+    """Stands in for the SDK's PartitionContext: records the checkpoints asked of it."""
+
+    fully_qualified_namespace = "ns"
+    eventhub_name = "hub"
+    consumer_group = "$Default"
+    partition_id = "0"
+
+    def __init__(self) -> None:
+        self.checkpoints: list[int] = []
+
+    async def update_checkpoint(self, event: Any) -> None:
+        self.checkpoints.append(event.sequence_number)
+
+
+def listener_with_fake_dispatch(
+    tmp_path: Path, dispatch: Any, frequency: int = 1, many: bool = True
+) -> Any:
+    from funchost.bindings.eventhubs.config import EventHubsOptions
+    from funchost.bindings.eventhubs.connection import EventHubConnection
+    from funchost.bindings.eventhubs.listener import EventHubTriggerConfig, EventHubTriggerListener
+    from funchost.bindings.shared.connections import Connection
+    from funchost.bindings.shared.hoststorage import HostStorage
+
+    config = EventHubTriggerConfig(
+        function_name="fn",
+        connection=EventHubConnection(Connection("EH", "EH", SECRET), "hub", "ns"),
+        consumer_group="$Default",
+        many=many,
+        shape=Shape(),
+        options=EventHubsOptions(batch_checkpoint_frequency=frequency),
+        storage=HostStorage(None, tmp_path),
+    )
+    return EventHubTriggerListener(config, dispatch)
+
+
+def test_checkpoints_every_nth_batch_whatever_the_outcome_with_a_fake_context(
+    tmp_path: Path,
+) -> None:
+    calls: list[int] = []
+
+    async def dispatch(event: Any) -> Any:
+        calls.append(len(event.data.value.bytes))
+        raise RuntimeError("the function failed")  # checkpointed all the same
+
+    listener = listener_with_fake_dispatch(tmp_path, dispatch, frequency=2)
+    context = FakePartitionContext()
+
+    async def scenario() -> None:
+        for first in (0, 3, 6):
+            await listener._on_batch(context, [received(b"x", n) for n in range(first, first + 3)])
+
+    asyncio.run(scenario())
+    assert calls == [3, 3, 3]
+    assert context.checkpoints == [5]  # after the second batch; the third is not due yet
+
+
+def test_a_batch_cancelled_at_the_deadline_is_not_checkpointed_with_a_fake_context(
+    tmp_path: Path,
+) -> None:
+    started = asyncio.Event()
+
+    async def dispatch(event: Any) -> Any:
+        started.set()
+        await asyncio.sleep(60)
+
+    listener = listener_with_fake_dispatch(tmp_path, dispatch, many=False)
+    context = FakePartitionContext()
+
+    async def scenario() -> None:
+        batch = asyncio.ensure_future(listener._on_batch(context, [received(b"x", 1)]))
+        await started.wait()
+        await listener.stop(asyncio.get_running_loop().time() + 0.1)
+        await asyncio.gather(batch, return_exceptions=True)
+        # A batch arriving once stopping is neither run nor checkpointed.
+        await listener._on_batch(context, [received(b"y", 2)])
+
+    asyncio.run(scenario())
+    assert context.checkpoints == []
