@@ -28,11 +28,11 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 
@@ -148,12 +148,14 @@ def amqp_peer(**entities: Any) -> Iterator[AmqpPeer]:
         peer.stop()
 
 
-def peer_fixture(scope: str = "function", **entities: Any) -> Callable[..., Any]:
+Scope = Literal["session", "package", "module", "class", "function"]
+
+
+def peer_fixture(scope: Scope = "function", **entities: Any) -> Any:
     """A pytest fixture (assign it at module level) that yields a running ``AmqpPeer``."""
 
-    @pytest.fixture(scope=scope)  # type: ignore[misc]
     def _peer() -> Iterator[AmqpPeer]:
         with amqp_peer(**entities) as peer:
             yield peer
 
-    return _peer
+    return pytest.fixture(scope=scope)(_peer)

@@ -11,9 +11,10 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from amqp_peer import AmqpPeer, peer_fixture
+from amqp_peer import AmqpPeer, AmqpPeerError, peer_fixture, start_peer
 from azure.servicebus import ServiceBusMessage, ServiceBusReceiveMode, ServiceBusSubQueue
 from azure.servicebus.aio import AutoLockRenewer, ServiceBusClient, ServiceBusReceiver
+from azure.servicebus.exceptions import MessagingEntityNotFoundError
 
 LOCK = 2.0
 MAX_DELIVERY = 3
@@ -29,6 +30,7 @@ QUEUES = [
     "schedule",
     "batch",
     "release",
+    "ttl",
 ]
 sb_peer = peer_fixture(
     scope="module", queues=QUEUES, lock_duration=LOCK, max_delivery_count=MAX_DELIVERY
@@ -257,3 +259,34 @@ def test_messages_prefetched_but_not_handed_out_come_back(sb_peer: AmqpPeer, que
         return [str(first), *sorted(str(m) for m in rest)]
 
     assert run(sb_peer, body) == ["p1", "p2", "p3"]
+
+
+def test_an_undeclared_queue_is_refused_as_not_found(sb_peer: AmqpPeer) -> None:
+    async def body() -> None:
+        client = ServiceBusClient.from_connection_string(sb_peer.connection_string, retry_total=0)
+        async with client, client.get_queue_sender("nosuchqueue") as sender:
+            await sender.send_messages(ServiceBusMessage("lost"))
+
+    with pytest.raises(MessagingEntityNotFoundError, match="nosuchqueue"):
+        asyncio.run(asyncio.wait_for(body(), TEST_TIMEOUT))
+
+
+def test_the_launcher_reports_a_bad_entity_with_the_peer_error() -> None:
+    with pytest.raises(AmqpPeerError, match="NAME:PARTITIONS"):
+        start_peer(eventhubs={"hub": 0})
+
+
+def test_an_expired_message_is_not_delivered(sb_peer: AmqpPeer) -> None:
+    async def body() -> list[str]:
+        async with ServiceBusClient.from_connection_string(sb_peer.connection_string) as client:
+            async with client.get_queue_sender("ttl") as sender:
+                short = ServiceBusMessage("stale", time_to_live=timedelta(seconds=1))
+                await sender.send_messages([short, ServiceBusMessage("fresh")])
+            await asyncio.sleep(1.5)  # the SDK sends whole seconds of time-to-live
+            async with client.get_queue_receiver("ttl") as receiver:
+                got = await receive(receiver, 1)
+                await receiver.complete_message(got[0])
+                got += await receiver.receive_messages(1, max_wait_time=0.5)
+                return [str(m) for m in got]
+
+    assert asyncio.run(asyncio.wait_for(body(), TEST_TIMEOUT)) == ["fresh"]

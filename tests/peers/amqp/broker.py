@@ -7,13 +7,13 @@ import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from proton import Condition, Delivery, Link
+from proton import Condition, Delivery, Link, Terminus
 
 from .codec import parse_transfer
 from .eventhubs import EventHub, attach_hub_consumer
 from .management import ManagementLink, answer_request
 from .servicebus import Consumer, SbEntity
-from .sessions import attach_session_consumer
+from .sessions import PENDING, attach_session_consumer
 
 if TYPE_CHECKING:
     from .connection import PeerConnection
@@ -116,13 +116,13 @@ class Broker:
         except Exception as exc:  # a malformed attach must not take the broker down
             log.exception("peer: attach failed")
             error = Condition("amqp:internal-error", str(exc))
-        if error is None:
-            if link.state & Link.LOCAL_UNINIT:
-                link.open()
+        if isinstance(error, Condition):
+            refuse(link, error)
             return
-        link.condition = error
-        link.open()
-        link.close()
+        if error == PENDING:
+            return  # a next-available session attach, answered when a session has messages
+        if link.state & Link.LOCAL_UNINIT:
+            link.open()
 
     def _attach_incoming(self, link: Link, path: str) -> Condition | None:
         """A client sender: to an entity, a partition, or a management/$cbs node."""
@@ -158,7 +158,9 @@ class Broker:
             return hub.partitions[int(parts[1])]
         return None
 
-    def _attach_outgoing(self, conn: PeerConnection, link: Link, path: str) -> Condition | None:
+    def _attach_outgoing(
+        self, conn: PeerConnection, link: Link, path: str
+    ) -> Condition | str | None:
         """A client receiver: from a queue, a subscription, a partition, or a reply node."""
         if path == "$cbs" or path.endswith("$management"):
             link.max_message_size = SB_MAX_MESSAGE_SIZE
@@ -207,7 +209,9 @@ class Broker:
         link = delivery.link
         role = getattr(link, "peer_role", None)
         if link.is_sender:
-            if isinstance(role, Consumer) and delivery.updated and not delivery.settled:
+            # The outcome applies whether the client settled first (pre-settled disposition) or
+            # waits for ours (rcv-settle-mode second, the SDK's PEEK_LOCK).
+            if isinstance(role, Consumer) and delivery in role.unsettled and delivery.updated:
                 role.entity.settle_delivery(role, delivery)
                 role.entity.dispatch()
             elif delivery.settled or delivery.updated:
@@ -220,6 +224,9 @@ class Broker:
         try:
             self._accept(conn, link, role, raw)
             delivery.update(Delivery.ACCEPTED)
+        except ValueError as exc:  # a message the entity does not take (no session id)
+            delivery.local.condition = Condition("amqp:not-allowed", str(exc))
+            delivery.update(Delivery.REJECTED)
         except Exception as exc:
             log.exception("peer: transfer refused")
             delivery.local.condition = Condition("amqp:internal-error", str(exc))
@@ -244,6 +251,15 @@ class Broker:
                 sub.dispatch()
         else:
             role.append(messages)
+
+
+def refuse(link: Link, error: Condition) -> None:
+    """Refuse an attach as the spec says: an attach with a null terminus, then a detach."""
+    terminus = link.source if link.is_sender else link.target
+    terminus.type = Terminus.UNSPECIFIED
+    link.condition = error
+    link.open()
+    link.close()
 
 
 def _not_found(path: str) -> Condition:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from proton import Collector, Connection, Event, Transport
@@ -56,8 +57,7 @@ class PeerConnection:
                     self.transport.close_tail()
                     self.pump()
                     break
-                self.transport.push(data)
-                self.pump()
+                self._push(data)
                 await self.writer.drain()
         except (ConnectionError, OSError):
             pass
@@ -66,6 +66,17 @@ class PeerConnection:
             self.closed = True
             self.broker.connection_lost(self)
             self.writer.close()
+
+    def _push(self, data: bytes) -> None:
+        """Feed proton no more than its input capacity at a time, processing in between."""
+        view = memoryview(data)
+        while view:
+            capacity = self.transport.capacity()
+            if capacity <= 0:
+                raise ConnectionError("the AMQP transport takes no more input")
+            self.transport.push(bytes(view[:capacity]))
+            view = view[capacity:]
+            self.pump()
 
     async def _tick(self) -> None:
         """Idle-timeout heartbeats: proton wants ``tick`` called now and then."""
@@ -115,25 +126,46 @@ class PeerConnection:
         if self.transport.closed:
             self.closed = True
 
+    def _links_gone(self, session: Any) -> None:
+        """A session ended: its links end with it, detached or not."""
+        link = self.connection.link_head(0)
+        while link is not None:
+            if link.session == session:
+                self.broker.detach(link)
+            link = link.next(0)
+
     def _dispatch(self, event: Any) -> None:
-        kind = event.type
-        if kind == Event.CONNECTION_REMOTE_OPEN:
-            self.connection.container = "funchost-amqp-peer"
-            self.connection.open()
-        elif kind == Event.SESSION_REMOTE_OPEN:
-            event.session.open()
-        elif kind == Event.LINK_REMOTE_OPEN:
-            self.broker.attach(self, event.link)
-        elif kind == Event.LINK_FLOW:
-            self.broker.flow(event.link)
-        elif kind == Event.DELIVERY:
-            self.broker.delivery(self, event.delivery)
-        elif kind == Event.LINK_REMOTE_CLOSE:
-            self.broker.detach(event.link)
-            event.link.close()
-        elif kind == Event.SESSION_REMOTE_CLOSE:
-            event.session.close()
-        elif kind == Event.CONNECTION_REMOTE_CLOSE:
-            self.connection.close()
-        elif kind == Event.LINK_FINAL:
-            self.broker.detach(event.link)
+        handler = _HANDLERS.get(event.type)
+        if handler is not None:
+            handler(self, event)
+
+    def _on_connection_open(self, event: Any) -> None:
+        self.connection.container = "funchost-amqp-peer"
+        self.connection.open()
+
+    def _on_link_close(self, event: Any) -> None:
+        self.broker.detach(event.link)
+        event.link.close()
+
+    def _on_link_detach(self, event: Any) -> None:
+        """A detach without closing: the link is gone all the same."""
+        self.broker.detach(event.link)
+        event.link.detach()
+
+    def _on_session_close(self, event: Any) -> None:
+        self._links_gone(event.session)
+        event.session.close()
+
+
+_HANDLERS: dict[Any, Callable[[PeerConnection, Any], None]] = {
+    Event.CONNECTION_REMOTE_OPEN: PeerConnection._on_connection_open,
+    Event.SESSION_REMOTE_OPEN: lambda c, e: e.session.open(),
+    Event.LINK_REMOTE_OPEN: lambda c, e: c.broker.attach(c, e.link),
+    Event.LINK_FLOW: lambda c, e: c.broker.flow(e.link),
+    Event.DELIVERY: lambda c, e: c.broker.delivery(c, e.delivery),
+    Event.LINK_REMOTE_CLOSE: PeerConnection._on_link_close,
+    Event.LINK_REMOTE_DETACH: PeerConnection._on_link_detach,
+    Event.SESSION_REMOTE_CLOSE: PeerConnection._on_session_close,
+    Event.CONNECTION_REMOTE_CLOSE: lambda c, e: c.connection.close(),
+    Event.LINK_FINAL: lambda c, e: c.broker.detach(e.link),
+}

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from proton import UNDESCRIBED, Array, Condition, Data, Link, symbol, timestamp
 
-from .codec import StoredMessage, now_ms
+from .codec import StoredMessage, now_ms, section
+from .frames import DELIVERY_ANNOTATIONS, skip_value
 from .management import Reply
 
 if TYPE_CHECKING:
@@ -50,9 +51,13 @@ class HubConsumer:
         link = self.link
         sent = False
         settle = link.snd_settle_mode == Link.SND_SETTLED
+        runtime = self.partition.runtime_info() if self.position < len(events) else b""
         while self.position < len(events) and link.credit > 0:
             delivery = link.delivery(str(next(_tags)))
-            link.send(events[self.position].extra["wire"])
+            event = events[self.position]
+            split = event.extra["header_end"]
+            wire = event.extra["wire"]
+            link.send(b"".join((wire[:split], runtime, wire[split:])))
             link.advance()
             if settle:
                 delivery.settle()
@@ -91,6 +96,7 @@ class Partition:
                 "x-opt-enqueued-time": timestamp(message.enqueued_ms),
             }
             message.extra["wire"] = message.encoded(stamps)
+            message.extra["header_end"] = skip_value(message.extra["wire"], 0)
             self.next_offset += len(message.extra["wire"])
             self.events.append(message)
             self.offsets.append(offset)
@@ -121,6 +127,23 @@ class Partition:
         }[name]
         find = bisect.bisect_left if operator == ">=" else bisect.bisect_right
         return find(keys, value)
+
+    def runtime_info(self) -> bytes:
+        """Delivery annotations with the partition's last enqueued event (receiver runtime metric).
+
+        The service adds them when the receiver asks (desired capability
+        ``com.microsoft:enable-receiver-runtime-metric``); proton-python does not expose a link's
+        desired capabilities, so the peer adds them to every delivery (unused otherwise).
+        """
+        return section(
+            DELIVERY_ANNOTATIONS,
+            {
+                symbol("last_enqueued_sequence_number"): len(self.events) - 1,
+                symbol("last_enqueued_offset"): str(self.offsets[-1]),
+                symbol("last_enqueued_time_utc"): timestamp(self.enqueued[-1]),
+                symbol("runtime_info_retrieval_time_utc"): timestamp(now_ms()),
+            },
+        )
 
     def properties(self) -> dict[str, Any]:
         """The answer to a partition READ."""

@@ -62,24 +62,41 @@ class FramePadder:
         return b"".join(out)
 
 
+# Described lists nested in performatives that the SDK also reads by position: error (its info
+# at index 2), the outcomes, source and target.
+NESTED_FIELD_COUNTS = {0x1D: 3, 0x23: 2, 0x25: 1, 0x27: 3, 0x28: 11, 0x29: 7}
+
+
 def pad_frame(frame: memoryview) -> bytes:
-    """One frame with its performative list padded to the full field count."""
+    """One frame with its performative (and the composites in it) padded to full field counts."""
     doff = frame[4] * 4
     body = frame[doff:]
-    if len(body) < 4 or body[0] != 0x00 or body[1] != 0x53:
+    if len(body) < 4 or body[0] != 0x00 or body[1] != 0x53 or body[2] not in FIELD_COUNTS:
         return bytes(frame)  # an empty (heartbeat) frame, or a descriptor we do not rewrite
-    full = FIELD_COUNTS.get(body[2])
-    if full is None:
-        return bytes(frame)
-    fields, count, end = _list_fields(body, 3)
-    if count >= full and body[3] != 0x45:
-        return bytes(frame)
-    fields = fields + NULL * (full - count)
-    new_list = _encode_list(fields, max(count, full))
-    new_body = b"".join((bytes(body[:3]), new_list, bytes(body[end:])))
+    performative, end = _padded(body, 0, FIELD_COUNTS)
+    new_body = performative + bytes(body[end:])
     header = bytearray(frame[:doff])
     struct.pack_into(">I", header, 0, doff + len(new_body))
     return bytes(header) + new_body
+
+
+def _padded(buf: memoryview, pos: int, counts: dict[int, int]) -> tuple[bytes, int]:
+    """The value at ``pos`` re-encoded with known described lists padded; and where it ends."""
+    end = skip_value(buf, pos)
+    if buf[pos] != 0x00 or buf[pos + 1] != 0x53 or buf[pos + 2] not in counts:
+        return bytes(buf[pos:end]), end
+    full = counts[buf[pos + 2]]
+    if buf[pos + 3] not in (0x45, 0xC0, 0xD0):
+        return bytes(buf[pos:end]), end
+    items, count, _ = _list_fields(buf, pos + 3)
+    fields: list[bytes] = []
+    at = 0
+    view = memoryview(items)
+    for _ in range(count):
+        value, at = _padded(view, at, NESTED_FIELD_COUNTS)
+        fields.append(value)
+    fields += [NULL] * (full - count)
+    return bytes(buf[pos : pos + 3]) + _encode_list(b"".join(fields), len(fields)), end
 
 
 def _list_fields(buf: memoryview, pos: int) -> tuple[bytes, int, int]:

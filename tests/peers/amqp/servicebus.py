@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from proton import Condition, Delivery, symbol, timestamp
 
 from .codec import StoredMessage, now_ms
+from .sessions import PendingAttach, lose_session, retry_pending
 
 if TYPE_CHECKING:
     from proton import Link
@@ -81,11 +82,14 @@ class SbEntity:
         self.scheduled: list[tuple[int, int, StoredMessage]] = []
         self.consumers: list[Consumer] = []
         self._next_consumer = 0
+        self.pending_attaches: list[PendingAttach] = []
 
     # -- intake ---------------------------------------------------------------------------------
 
     def enqueue(self, message: StoredMessage, sequence: int | None = None) -> int:
         """Accept a message (or schedule it when it names a future enqueue time)."""
+        if self.requires_session and message.prop("group_id") is None:
+            raise ValueError(f"The entity '{self.name}' requires a session id on each message.")
         seq = next(self._sequence) if sequence is None else sequence
         message.sequence_number = seq
         when = message.annotation("x-opt-scheduled-enqueue-time")
@@ -121,23 +125,40 @@ class SbEntity:
 
     def dispatch(self) -> None:
         """Hand available messages to consumers with credit, round robin."""
+        if self.pending_attaches:
+            retry_pending(self)
         while self.consumers:
             progressed = False
             count = len(self.consumers)
             for step in range(count):
                 consumer = self.consumers[(self._next_consumer + step) % count]
-                if consumer.link.credit <= 0:
+                if consumer.link.credit <= 0 or consumer.conn.closed:
                     continue
                 queue = self._queue_for(consumer)
                 if not queue:
                     continue
                 _, message = heapq.heappop(queue)
+                if self._expired(message):
+                    progressed = True
+                    break
                 self._deliver(consumer, message)
                 self._next_consumer = (self._next_consumer + step + 1) % count
                 progressed = True
                 break
             if not progressed:
                 return
+
+    def _expired(self, message: StoredMessage) -> bool:
+        """Drop a message whose time-to-live ran out (checked when it would be handed out).
+
+        The service then deletes it, or moves it to the DLQ when the entity dead-letters on
+        expiration; the peer's entities do not (the service's default).
+        """
+        ttl = message.header[2] if len(message.header) > 2 else None
+        if not ttl or now_ms() < message.enqueued_ms + int(ttl):
+            return False
+        self.active.pop(message.sequence_number, None)
+        return True
 
     def _queue_for(self, consumer: Consumer) -> list[tuple[int, StoredMessage]]:
         if consumer.session_id is None:
@@ -202,7 +223,8 @@ class SbEntity:
         elif state == Delivery.REJECTED:
             reason, description = _dead_letter_fields(delivery.remote.condition)
             self.dead_letter_locked(token, reason, description)
-        delivery.update(state)
+        if not delivery.settled:
+            delivery.update(state)
         delivery.settle()
 
     def complete(self, token: uuid.UUID) -> None:
@@ -297,7 +319,7 @@ class SbEntity:
         """Free sessions whose lock ran out (their owner's link loses the session)."""
         for session in self.sessions.values():
             if session.owner is not None and session.locked_until_ms <= now:
-                session.owner = None
+                lose_session(session)
 
     # -- consumers ------------------------------------------------------------------------------
 
