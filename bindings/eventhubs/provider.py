@@ -16,7 +16,8 @@ from funchost.bindings.base import (
 )
 from funchost.bindings.eventhubs.config import check_options, ignored_keys, trigger_properties
 from funchost.bindings.eventhubs.connection import event_hub_connection
-from funchost.bindings.eventhubs.events import Shape, widen_strptime_cache
+from funchost.bindings.eventhubs.eventdata import widen_strptime_cache
+from funchost.bindings.eventhubs.events import Shape
 from funchost.bindings.eventhubs.listener import (
     STATE_FOLDER,
     EventHubTriggerConfig,

@@ -18,12 +18,12 @@ from azure.functions.meta import Datum
 from funchost.bindings.base import BindingContext, BindingSpec
 from funchost.bindings.eventhubs.config import eventhubs_options, trigger_properties
 from funchost.bindings.eventhubs.connection import event_hub_connection
+from funchost.bindings.eventhubs.eventdata import model_binding_data
 from funchost.bindings.eventhubs.events import (
     Partition,
     Shape,
     admin_event,
     batch_event,
-    model_binding_data,
     single_event,
     trigger_details,
 )
