@@ -171,6 +171,7 @@ def model_binding_data(event: Any) -> ModelBindingData:
 
         message = PyamqpTransport.to_outgoing_amqp_message(event.raw_amqp_message)  # type: ignore[no-untyped-call]
     message = message._replace(
+        delivery_annotations=_typed(message.delivery_annotations),
         message_annotations=_typed(message.message_annotations),
         application_properties=_typed(message.application_properties),
     )
@@ -178,7 +179,14 @@ def model_binding_data(event: Any) -> ModelBindingData:
     return ModelBindingData("1.0", EVENTHUB_SOURCE, "application/octet-stream", content)
 
 
-_TIMESTAMPS = (b"x-opt-enqueued-time", b"x-opt-locked-until", b"x-opt-scheduled-enqueue-time")
+_TIMESTAMPS = (
+    b"x-opt-enqueued-time",
+    b"x-opt-locked-until",
+    b"x-opt-scheduled-enqueue-time",
+    # delivery annotations of a receiver that tracks the last enqueued event
+    b"last_enqueued_time_utc",
+    b"runtime_info_retrieval_time_utc",
+)
 
 
 def _typed(values: Mapping[Any, Any] | None) -> dict[Any, Any] | None:

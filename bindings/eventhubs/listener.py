@@ -25,8 +25,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from funchost.bindings.base import Description, Dispatch, TriggerEvent
@@ -230,14 +231,19 @@ class EventHubTriggerListener:
         config = self.config
         details = trigger_details(events, partition.partition_id, single=not config.many)
         if config.many:
-            await self._invoke(batch_event(events, partition, config.shape, details))
+            await self._invoke(partial(batch_event, events, partition, config.shape, details))
             return
         for event in events:
-            await self._invoke(single_event(event, partition, config.shape, details))
+            await self._invoke(partial(single_event, event, partition, config.shape, details))
 
-    async def _invoke(self, event: TriggerEvent) -> None:
-        # A failure is the worker's to log; the batch is checkpointed all the same.
-        with contextlib.suppress(Exception):
+    async def _invoke(self, build: Callable[[], TriggerEvent]) -> None:
+        """One invocation; whatever becomes of it, the batch is checkpointed all the same."""
+        try:
+            event = build()
+        except Exception as exc:  # an event the binding cannot hand over: as a failed binding
+            self._log_error("could not bind an event", exc)
+            return
+        with contextlib.suppress(Exception):  # a failure is the worker's to log
             await self._dispatch(event)
 
     async def _checkpoint(self, context: PartitionContext, event: Any) -> None:

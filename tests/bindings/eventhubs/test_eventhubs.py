@@ -126,7 +126,7 @@ def test_an_sdk_type_parameter_gets_the_sdks_event_data(
 ) -> None:
     send(peer, "sdk", ["typed"], partition_id="1")
     host = start_host(SINGLE, "--functions", "sdk", env=storage_env(azurite, peer, sdk="sdk"))
-    [line] = wait_lines(host, " SDK ", 1, timeout=30)
+    [line] = wait_lines(host, " SDK EventData ", 1, timeout=30)
     assert line.endswith(" SDK EventData 0 typed")
 
 

@@ -48,6 +48,11 @@ def received(body: bytes, sequence: int, *, key: bytes | None = b"pk", **annotat
         notes[b"x-opt-partition-key"] = key
     notes.update({k.replace("_", "-").encode(): v for k, v in annotations.items()})
     message = Message(
+        # as a receiver tracking the last enqueued event gets them
+        delivery_annotations={
+            b"last_enqueued_time_utc": ENQUEUED_MS,
+            b"last_enqueued_sequence_number": 9,
+        },
         data=[body],
         message_annotations=notes,
         application_properties={b"color": b"red", b"n": 3},
