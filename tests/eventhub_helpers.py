@@ -28,9 +28,10 @@ def eh_env(peer: AmqpPeer, **hubs: str) -> dict[str, str]:
 
 
 def producer(peer: AmqpPeer, hub: str) -> EventHubProducerClient:
-    """A sync producer of the test (not of the host under test)."""
+    """A sync producer of the test (not of the host under test); it retries twice, as a client
+    would (once, under a full-suite load, a fresh peer dropped the first connection)."""
     return EventHubProducerClient.from_connection_string(
-        peer.connection_string, eventhub_name=hub, retry_total=0
+        peer.connection_string, eventhub_name=hub, retry_total=2
     )
 
 
