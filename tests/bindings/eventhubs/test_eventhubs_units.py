@@ -86,6 +86,13 @@ def test_defaults_are_the_v5_extensions() -> None:
     assert (options.load_balancing_interval, options.ownership_expiration) == (10.0, 30.0)
 
 
+def test_host_json_example_holds_the_defaults() -> None:
+    example = json.loads((Path(__file__).resolve().parents[3] / "host.json.example").read_text())
+    assert "eventHubs" in example["extensions"]
+    example_section = Section.root(example, "host.json.example")
+    assert eventhubs_options(example_section) == eventhubs_options(host_json({}))
+
+
 def test_options_are_read_ignoring_case() -> None:
     options = eventhubs_options(
         host_json(
