@@ -15,7 +15,17 @@ from amqp_peer import AmqpPeer, peer_fixture
 from azure.eventhub import EventData
 from azure.eventhub.aio import EventHubConsumerClient, EventHubProducerClient
 
-HUBS = ["props", "partitions", "positions", "batch", "keys", "epoch", "latest", "runtime"]
+HUBS = [
+    "props",
+    "partitions",
+    "positions",
+    "batch",
+    "keys",
+    "epoch",
+    "latest",
+    "runtime",
+    "service-hash",
+]
 eh_peer = peer_fixture(scope="module", eventhubs={hub: 4 for hub in HUBS})
 TEST_TIMEOUT = 40.0
 
@@ -199,6 +209,17 @@ def test_batches_with_a_partition_key_land_in_one_partition(eh_peer: AmqpPeer) -
 
     alpha, beta, keys = run(body)
     assert len(alpha) == 1 and len(beta) == 1 and keys == ["alpha", "beta"]
+
+
+def test_a_partition_key_lands_where_the_service_puts_it(eh_peer: AmqpPeer) -> None:
+    async def body() -> list[str]:
+        async with producer(eh_peer, "service-hash") as client:
+            await client.send_batch([EventData("keyed")], partition_key="7")
+        events = await collect(consumer(eh_peer, "service-hash"), 1, starting_position="-1")
+        return [pid for pid, _ in events]
+
+    # lookup3("7") is -15263; the service takes abs(-15263 % 4) with C#'s remainder: 3.
+    assert run(body) == ["3"]
 
 
 def test_a_higher_owner_level_steals_the_partition(eh_peer: AmqpPeer) -> None:

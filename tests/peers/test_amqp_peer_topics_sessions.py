@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -16,7 +17,7 @@ peer = peer_fixture(
     scope="module",
     topics=["orders"],
     subscriptions=["orders/audit", "orders/billing"],
-    session_queues=["ordered", "stateful", "exclusive"],
+    session_queues=["ordered", "stateful", "exclusive", "listed"],
     lock_duration=5,
 )
 TEST_TIMEOUT = 40.0
@@ -123,3 +124,27 @@ def test_a_locked_session_cannot_be_taken_by_a_second_receiver(peer: AmqpPeer) -
             return await drain(first, 1)
 
     assert run(peer, body, retry_total=0) == ["x"]
+
+
+def test_sessions_with_messages_or_state_are_listed(peer: AmqpPeer) -> None:
+    async def body(client: ServiceBusClient) -> tuple[list[str], list[str], list[str]]:
+        async with client.get_queue_sender("listed") as sender:
+            await sender.send_messages([ServiceBusMessage("m", session_id=s) for s in "xyz"])
+        async with client.get_queue_receiver("listed", session_id="x") as receiver:
+            assert receiver.session is not None
+            await drain(receiver, 1)
+            await receiver.session.set_state(b"kept")
+        async with client.get_queue_receiver("listed", session_id="y") as receiver:
+            await drain(receiver, 1)
+        listed = [sid async for sid in client.list_queue_sessions("listed")]
+        since = datetime.now(timezone.utc) - timedelta(minutes=1)
+        updated = [
+            sid async for sid in client.list_queue_sessions("listed", state_updated_after=since)
+        ]
+        later = datetime.now(timezone.utc) + timedelta(minutes=1)
+        none = [
+            sid async for sid in client.list_queue_sessions("listed", state_updated_after=later)
+        ]
+        return sorted(listed), updated, none
+
+    assert run(peer, body) == (["x", "z"], ["x"], [])

@@ -164,7 +164,7 @@ class Broker:
         """A client receiver: from a queue, a subscription, a partition, or a reply node."""
         if path == "$cbs" or path.endswith("$management"):
             link.max_message_size = SB_MAX_MESSAGE_SIZE
-            conn.reply_links[path] = link
+            conn.reply_links[(link.session, path)] = link
             return None
         hub = self.hubs.get(path.split("/", 1)[0])
         if hub is not None:
@@ -237,7 +237,7 @@ class Broker:
 
     def _accept(self, conn: PeerConnection, link: Link, role: Any, raw: bytes) -> None:
         if isinstance(role, ManagementLink):
-            answer_request(self, conn, role.path, raw)
+            answer_request(self, conn, (link.session, role.path), raw)
             return
         messages = parse_transfer(raw)
         if isinstance(role, SbEntity):

@@ -8,7 +8,7 @@ message annotations are re-encoded on delivery (delivery count, sequence number,
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from proton import Data, Described, symbol, timestamp, uint, ulong
@@ -78,7 +78,7 @@ PROPERTY_NAMES = (
 )
 
 
-@dataclass
+@dataclass(slots=True)
 class StoredMessage:
     """A message as the peer keeps it: decoded where it must look, raw bytes elsewhere."""
 
@@ -92,7 +92,6 @@ class StoredMessage:
     sequence_number: int = 0
     enqueued_ms: int = 0
     delivery_count: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def prop(self, name: str) -> Any:
         """A field of the properties section by name (None when absent)."""
@@ -134,7 +133,6 @@ class StoredMessage:
             dict(self.app_properties),
             self.app_properties_raw,
             self.body_raw,
-            extra=dict(self.extra),
         )
 
 

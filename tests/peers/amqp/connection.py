@@ -44,8 +44,9 @@ class PeerConnection:
         self.padder = FramePadder()
         self._wake_pending = False
         self.closed = False
-        # Client receiver links of $cbs / $management nodes, by node path: where answers go.
-        self.reply_links: dict[str, Any] = {}
+        # Client receiver links of $cbs / $management nodes, by session and node path: where
+        # answers go (a client may hold one request/response pair per session on one connection).
+        self.reply_links: dict[tuple[Any, str], Any] = {}
 
     async def run(self) -> None:
         """Serve the connection until either side closes it."""

@@ -10,7 +10,6 @@ from __future__ import annotations
 import bisect
 import itertools
 import re
-import zlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +18,7 @@ from proton import UNDESCRIBED, Array, Condition, Data, Link, symbol, timestamp
 from .codec import StoredMessage, now_ms, section
 from .frames import DELIVERY_ANNOTATIONS, skip_value
 from .management import Reply
+from .partition_key import partition_index
 
 if TYPE_CHECKING:
     from .broker import Broker
@@ -54,9 +54,7 @@ class HubConsumer:
         runtime = self.partition.runtime_info() if self.position < len(events) else b""
         while self.position < len(events) and link.credit > 0:
             delivery = link.delivery(str(next(_tags)))
-            event = events[self.position]
-            split = event.extra["header_end"]
-            wire = event.extra["wire"]
+            wire, split = events[self.position]
             link.send(b"".join((wire[:split], runtime, wire[split:])))
             link.advance()
             if settle:
@@ -77,7 +75,9 @@ class Partition:
 
     hub: str
     partition_id: str
-    events: list[StoredMessage] = field(default_factory=list)
+    # Each event as delivered (its bytes, and where its header ends): the decoded message is
+    # not kept, a partition holds only what it sends.
+    events: list[tuple[bytes, int]] = field(default_factory=list)
     offsets: list[int] = field(default_factory=list)
     enqueued: list[int] = field(default_factory=list)
     next_offset: int = 0
@@ -95,10 +95,9 @@ class Partition:
                 "x-opt-offset": str(offset),
                 "x-opt-enqueued-time": timestamp(message.enqueued_ms),
             }
-            message.extra["wire"] = message.encoded(stamps)
-            message.extra["header_end"] = skip_value(message.extra["wire"], 0)
-            self.next_offset += len(message.extra["wire"])
-            self.events.append(message)
+            wire = message.encoded(stamps)
+            self.next_offset += len(wire)
+            self.events.append((wire, skip_value(wire, 0)))
             self.offsets.append(offset)
             self.enqueued.append(message.enqueued_ms)
         for consumer in list(self.consumers):
@@ -175,11 +174,11 @@ class EventHub:
         self.partitions[self.partition_for(key)].append(messages)
 
     def partition_for(self, key: Any) -> int:
-        """A stable hash of the partition key, or the next partition round robin."""
+        """The partition the service assigns the key to, or the next one round robin."""
         if key is None:
             return next(self._round_robin)
-        data = key if isinstance(key, bytes) else str(key).encode()
-        return zlib.crc32(data) % len(self.partitions)
+        text = key.decode("utf-8") if isinstance(key, bytes) else str(key)
+        return partition_index(text, len(self.partitions))
 
     def properties(self) -> dict[str, Any]:
         """The answer to a hub READ."""

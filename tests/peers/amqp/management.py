@@ -68,13 +68,19 @@ def long_array(values: list[int]) -> Array:
     return Array(UNDESCRIBED, Data.LONG, *values)
 
 
+def string_array(values: list[str]) -> Array:
+    """An AMQP array of strings (session ids)."""
+    return Array(UNDESCRIBED, Data.STRING, *values)
+
+
 def timestamp_array(values: list[int]) -> Array:
     """An AMQP array of timestamps (lock expirations)."""
     return Array(UNDESCRIBED, Data.TIMESTAMP, *[timestamp(v) for v in values])
 
 
-def answer_request(broker: Broker, conn: PeerConnection, path: str, raw: bytes) -> None:
-    """Run one request and send its answer back to the client."""
+def answer_request(broker: Broker, conn: PeerConnection, node: tuple[Any, str], raw: bytes) -> None:
+    """Run one request (``node``: the request link's session and node path); answer it."""
+    path = node[1]
     request = parse_message(raw)
     body = _body(raw)
     operation = str(request.app_properties.get("operation", ""))
@@ -88,7 +94,7 @@ def answer_request(broker: Broker, conn: PeerConnection, path: str, raw: bytes) 
         entity = broker.queues.get(path[: -len("/$management")])
         reply = _servicebus(broker, entity, operation, body or {}) if entity else Reply(404)
         style = "statusCode"
-    _send_reply(conn, path, request, reply, style)
+    _send_reply(conn, node, request, reply, style)
 
 
 def _body(raw: bytes) -> Any:
@@ -99,11 +105,11 @@ def _body(raw: bytes) -> Any:
 
 
 def _send_reply(
-    conn: PeerConnection, path: str, request: StoredMessage, reply: Reply, style: str
+    conn: PeerConnection, node: tuple[Any, str], request: StoredMessage, reply: Reply, style: str
 ) -> None:
-    link = conn.reply_links.get(path)
+    link = conn.reply_links.get(node)
     if link is None:
-        log.warning("peer: no reply link for %s", path)
+        log.warning("peer: no reply link for %s", node[1])
         return
     code_key = "statusCode" if style == "statusCode" else "status-code"
     text_key = "statusDescription" if style == "statusCode" else "status-description"

@@ -54,6 +54,7 @@ class SessionState:
     owner: Consumer | None = None
     locked_until_ms: int = 0
     state: bytes | None = None
+    state_updated_ms: int = 0
 
 
 class SbEntity:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from proton import Condition, Link, symbol, timestamp
 
 from .codec import now_ms
-from .management import Reply
+from .management import Reply, string_array
 
 if TYPE_CHECKING:
     from .servicebus import Consumer, SbEntity, SessionState
@@ -163,11 +163,34 @@ def _set_session_state(entity: SbEntity, body: dict[Any, Any]) -> Reply:
         return _lost()
     state = body.get("session-state")
     session.state = None if state is None else bytes(state)
+    session.state_updated_ms = now_ms()
     return Reply(200, {})
+
+
+# The SDK's "no filter" value (DateTime.MaxValue): sessions with messages or a state.
+ANY_UPDATE_MS = 253402300800000
+
+
+def _get_message_sessions(entity: SbEntity, body: dict[Any, Any]) -> Reply:
+    """Sessions with active messages or a state, or (with a date) whose state changed after it."""
+    after = int(body.get("last-updated-time", ANY_UPDATE_MS))
+    skip, top = int(body.get("skip", 0)), int(body.get("top", 100))
+    if after >= ANY_UPDATE_MS:
+        with_messages = {str(m.prop("group_id")) for m in entity.active.values()}
+        ids = [
+            sid for sid, s in entity.sessions.items() if sid in with_messages or s.state is not None
+        ]
+    else:
+        ids = [sid for sid, s in entity.sessions.items() if s.state_updated_ms > after]
+    page = ids[skip : skip + top]
+    if not page:
+        return Reply(204, None, "No sessions", "com.microsoft:session-not-found")
+    return Reply(200, {"skip": skip + len(page), "sessions-ids": string_array(page)})
 
 
 SESSION_OPERATIONS = {
     "com.microsoft:renew-session-lock": _renew_session_lock,
     "com.microsoft:get-session-state": _get_session_state,
     "com.microsoft:set-session-state": _set_session_state,
+    "com.microsoft:get-message-sessions": _get_message_sessions,
 }
