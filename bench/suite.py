@@ -31,6 +31,7 @@ GROUPS = {
     "cold": "bench.cold_start:cold_group",
     "queue": "bench.queue_throughput:queue_group",
     "servicebus": "bench.servicebus_throughput:servicebus_group",
+    "eventhubs": "bench.eventhub_throughput:eventhubs_group",
     "timer": "bench.timer_jitter:timer_group",
 }
 GROUP_HELP = """groups (all by default, in this order):
@@ -41,6 +42,7 @@ GROUP_HELP = """groups (all by default, in this order):
   cold     spawn → first 200: hello app vs raw, FastAPI app vs uvicorn
   queue    queue trigger msg/s vs a hand-written SDK loop on Azurite (Azurite)
   servicebus  Service Bus trigger msg/s vs a hand-written SDK loop on the AMQP peer
+  eventhubs  Event Hubs trigger events/s vs a hand-written consumer loop (AMQP peer, Azurite)
   timer    one-second timer lateness, idle and beside wrk load"""
 FULL = {
     "duration": 10,
@@ -89,7 +91,7 @@ def parser(prog: str, description: str | None) -> argparse.ArgumentParser:
         "rounds": "interleaved rounds (medians are reported)",
         "connections": "wrk connections",
         "cold": "cold-start samples per server",
-        "messages": "queue: messages per run",
+        "messages": "queue: messages per run; eventhubs: events per run",
         "depth": "queue: most messages queued at once",
         "occurrences": "timer: runs per phase",
     }
@@ -192,6 +194,8 @@ def _method(options: Options, ran: Sequence[str]) -> str:
         parts.append(f"cold: median of {options.cold} spawns")
     if "queue" in ran:
         parts.append(f"queue: {options.messages} messages per run, fresh Azurite per run")
+    if "eventhubs" in ran:
+        parts.append(f"eventhubs: {options.messages} events per run, fresh AMQP peer per run")
     if "timer" in ran:
         parts.append(f"timer: {options.occurrences} occurrences per phase")
     if options.quick:

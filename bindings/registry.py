@@ -35,6 +35,8 @@ _ENTRIES = [
     ("table", "funchost.bindings.table:TABLE"),
     ("serviceBusTrigger", "funchost.bindings.servicebus:SERVICE_BUS_TRIGGER"),
     ("serviceBus", "funchost.bindings.servicebus:SERVICE_BUS_OUTPUT"),
+    ("eventHubTrigger", "funchost.bindings.eventhubs:EVENT_HUB_TRIGGER"),
+    ("eventHub", "funchost.bindings.eventhubs:EVENT_HUB_OUTPUT"),
 ]
 # Keyed lower-cased: types are compared case-insensitively, as the Functions host does.
 _PROVIDERS: dict[str, tuple[str, str]] = {name.lower(): (name, target) for name, target in _ENTRIES}
@@ -42,7 +44,6 @@ _PROVIDERS: dict[str, tuple[str, str]] = {name.lower(): (name, target) for name,
 # Types the Azure Functions host knows that funchost does not serve yet: a clearer message
 # than "unknown" for an app that is valid in Azure.
 _PLANNED = [
-    *("eventHubTrigger", "eventHub"),
     *("cosmosDBTrigger", "cosmosDB"),
 ]
 _PLANNED_LOWER = {t.lower(): t for t in _PLANNED}

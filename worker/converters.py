@@ -6,6 +6,7 @@ use that choice.
 
 from __future__ import annotations
 
+import importlib
 import json
 import sys
 import types
@@ -46,7 +47,27 @@ def converter_for(binding_type: str, pytype: Any) -> str:
         and not _implicit_output(binding_type)
     ):
         return GENERIC
+    if binding_type.lower() not in _NO_DATES:
+        _widen_strptime_cache()
     return binding_type
+
+
+# Converters that parse no dates; every other one may read trigger metadata times.
+_NO_DATES = frozenset({"httptrigger", "http"})
+_STRPTIME_KEPT = 64
+
+
+def _widen_strptime_cache() -> None:
+    """Let CPython's strptime keep more compiled formats than its 5 (idempotent).
+
+    The library's converters parse metadata times (Service Bus, Event Hubs, queue messages)
+    by trying a dozen or more formats in turn; with 5 kept, every try recompiles its pattern,
+    which was most of the cost of decoding a message (bench/README.md). Nothing parses
+    differently; only patterns stay compiled.
+    """
+    strptime = importlib.import_module("_strptime")  # private: no stubs, hence getattr
+    kept = max(int(getattr(strptime, "_CACHE_MAX_SIZE", 0)), _STRPTIME_KEPT)
+    setattr(strptime, "_CACHE_MAX_SIZE", kept)  # noqa: B010
 
 
 def _converter(name: str) -> Any:

@@ -18,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from azure.functions.meta import Datum
@@ -26,6 +25,7 @@ from azure.functions.meta import Datum
 from funchost.bindings.base import BindingContext, BindingSpec, TriggerEvent
 from funchost.bindings.blob.paths import BlobPath, parse_blob_path, parse_trigger_pattern
 from funchost.bindings.shared.connections import Connection
+from funchost.bindings.shared.deferred import MODEL_BINDING_DATA, ModelBindingData, is_deferred
 from funchost.bindings.shared.expressions import (
     Template,
     check_names,
@@ -39,20 +39,9 @@ from funchost.bindings.shared.storage import (
 )
 from funchost.errors import BindingError
 
-MODEL_BINDING_DATA = "model_binding_data"
 BLOB_EXTENSION = "AzureStorageBlobs"  # Constants.WebJobsBlobExtensionName
 # The blob trigger's binding data (BlobTriggerBinding.CreateBindingDataContract).
 TRIGGER_NAMES = frozenset({"BlobTrigger", "Uri", "Properties", "Metadata"})
-
-
-@dataclass(frozen=True)
-class ModelBindingData:
-    """The ModelBindingData message the host sends for an SDK-type parameter."""
-
-    version: str
-    source: str
-    content_type: str
-    content: bytes
 
 
 def model_binding_datum(connection: Connection, path: BlobPath) -> Datum:
@@ -66,15 +55,6 @@ def model_binding_datum(connection: Connection, path: BlobPath) -> Datum:
         "1.0", BLOB_EXTENSION, "application/json", json.dumps(content).encode("utf-8")
     )
     return Datum(value, MODEL_BINDING_DATA)
-
-
-def is_deferred(spec: BindingSpec) -> bool:
-    """Whether the worker marked the binding SupportsDeferredBinding (an SDK-type parameter)."""
-    nested = spec.properties.get("properties")
-    if not isinstance(nested, Mapping):
-        return False
-    flag = next((v for k, v in nested.items() if k.lower() == "supportsdeferredbinding"), False)
-    return str(flag).lower() == "true"
 
 
 def blob_path_property(spec: BindingSpec) -> str:

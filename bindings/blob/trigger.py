@@ -30,7 +30,6 @@ from funchost.bindings.base import (
 from funchost.bindings.blob.binding import (
     blob_path_property,
     content_datum,
-    is_deferred,
     is_string,
     model_binding_datum,
 )
@@ -47,6 +46,7 @@ from funchost.bindings.blob.receipts import HOSTS_CONTAINER, ReceiptManager
 from funchost.bindings.blob.scan import ReceiptHandover
 from funchost.bindings.blob.shared import SharedBlobHost, shared_host
 from funchost.bindings.shared.connections import Connection
+from funchost.bindings.shared.deferred import is_deferred
 from funchost.bindings.shared.hostid import host_id
 from funchost.bindings.shared.hoststorage import host_storage
 from funchost.bindings.shared.singleton import singleton_options

@@ -8,9 +8,8 @@
   converted as the host's ``GrpcMessageConversionExtensions.ToRpc`` converts it: strings as
   ``string``, the dequeue count and the times as ``json`` (Json.NET). The library's
   ``QueueMessageInConverter`` reads these into ``func.QueueMessage``.
-- Output values: what the worker sent, split into messages as the host's
-  ``FunctionBinding.ReadAsEnumerable`` does (a JSON array is one message per item) and
-  turned into bytes as its ``IAsyncCollector<byte[]>`` path does.
+- Output values are split into messages by bindings/shared/outputs.py, as for every
+  collector-based output.
 """
 
 from __future__ import annotations
@@ -18,14 +17,12 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Mapping
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from azure.functions.meta import Datum
 
 from funchost.bindings.base import TriggerEvent
-from funchost.errors import BindingError
 
 if TYPE_CHECKING:
     from azure.storage.queue import QueueMessage
@@ -133,48 +130,3 @@ def _details_date(moment: datetime | None) -> str:
 def _offset(moment: datetime) -> str:
     offset = moment.strftime("%z") or "+0000"
     return f"{offset[:3]}:{offset[3:5]}"
-
-
-def output_bodies(datum: Datum) -> list[bytes]:
-    """The messages one output value becomes, as bytes."""
-    value = datum.value
-    if datum.type == "bytes":
-        return [bytes(value)]
-    if datum.type == "json":
-        parsed = json.loads(value)
-        items = parsed if isinstance(parsed, list) else [parsed]
-        return [_item_text(item).encode("utf-8") for item in items]
-    if datum.type == "string":
-        return [_item_text(item).encode("utf-8") for item in _string_items(value)]
-    if datum.type in ("int", "double"):
-        return [str(value).encode("utf-8")]
-    raise BindingError(f"cannot write a {datum.type!r} value to a queue")
-
-
-def _string_items(text: str) -> list[Any]:
-    """A string that looks like JSON (Utility.IsJson) is parsed: an array is one message each."""
-    stripped = text.strip()
-    if not (
-        (stripped.startswith("{") and stripped.endswith("}"))
-        or (stripped.startswith("[") and stripped.endswith("]"))
-    ):
-        return [text]
-    try:
-        parsed = json.loads(stripped)
-    except ValueError:
-        # Json.NET is more lenient than json (and throws where both fail); the text is kept.
-        return [text]
-    return parsed if isinstance(parsed, list) else [parsed]
-
-
-def _item_text(item: Any) -> str:
-    """JToken.ToString(): strings as they are, objects and arrays as indented JSON."""
-    if isinstance(item, str):
-        return item
-    if isinstance(item, bool):
-        return "True" if item else "False"
-    if item is None:
-        return ""
-    if isinstance(item, Mapping | list):
-        return json.dumps(item, indent=2, ensure_ascii=False)
-    return json.dumps(item)

@@ -26,8 +26,9 @@ from funchost.bindings.queue.config import (
     queues_options,
 )
 from funchost.bindings.queue.listener import QueueTriggerConfig, QueueTriggerListener
-from funchost.bindings.queue.messages import encode_body, output_bodies
+from funchost.bindings.queue.messages import encode_body
 from funchost.bindings.shared.expressions import Template, compile_template, trigger_values
+from funchost.bindings.shared.outputs import output_bodies
 from funchost.bindings.shared.queuewatch import notify
 from funchost.bindings.shared.storage import (
     StorageProvider,

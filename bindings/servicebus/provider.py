@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from funchost.bindings.base import (
     BindingContext,
@@ -36,9 +36,9 @@ from funchost.bindings.servicebus.config import (
     trigger_entity,
 )
 from funchost.bindings.servicebus.listener import ServiceBusTriggerListener, TriggerConfig
-from funchost.bindings.shared.collector import collector_items, token_text
 from funchost.bindings.shared.expressions import Template, compile_template, trigger_values
 from funchost.bindings.shared.failures import first_line
+from funchost.bindings.shared.outputs import output_bodies
 from funchost.errors import BindingError, FunchostError
 
 if TYPE_CHECKING:
@@ -200,19 +200,13 @@ def output_messages(datum: Datum) -> list[ServiceBusMessage]:
     """The messages one output value becomes (see the module docstring)."""
     from azure.servicebus import ServiceBusMessage
 
-    value = datum.value
     if datum.type == "bytes":
-        return [ServiceBusMessage(bytes(value), content_type=OCTET_STREAM)]
-    if datum.type in ("string", "json"):
-        items: list[Any] = collector_items(str(value))
-    elif datum.type in ("int", "double"):
-        items = [value]
-    else:
-        raise BindingError(f"cannot write a {datum.type!r} value to Service Bus")
-    return [
-        ServiceBusMessage(token_text(item).encode("utf-8"), content_type=TEXT_PLAIN)
-        for item in items
-    ]
+        return [ServiceBusMessage(bytes(datum.value), content_type=OCTET_STREAM)]
+    try:
+        bodies = output_bodies(datum)
+    except BindingError:
+        raise BindingError(f"cannot write a {datum.type!r} value to Service Bus") from None
+    return [ServiceBusMessage(body, content_type=TEXT_PLAIN) for body in bodies]
 
 
 class ServiceBusOutputProvider(BindingProvider):

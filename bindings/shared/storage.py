@@ -267,7 +267,7 @@ def _retry_policy(base: type[Any]) -> Any:
 
 
 def identity_credential(conn: Connection) -> AsyncTokenCredential:
-    """The process's credential for an identity connection (closed by close_clients)."""
+    """The process's credential for an identity connection, any SDK (close_clients closes it)."""
     return _credential(conn)
 
 

@@ -29,9 +29,9 @@ from funchost.bindings.queue.messages import (
     admin_event,
     decode_body,
     encode_body,
-    output_bodies,
     trigger_event,
 )
+from funchost.bindings.shared.outputs import output_bodies
 from funchost.config_section import Section
 from funchost.errors import BindingError, ConfigError
 from funchost.worker import converters

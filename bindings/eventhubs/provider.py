@@ -1,0 +1,123 @@
+"""Event Hubs: the ``eventHubTrigger`` trigger and the ``eventHub`` output binding.
+
+The trigger's listener is in listener.py (checkpoints in AzureWebJobsStorage through the SDK's
+blob checkpoint store, or in files: filestore.py), what a function gets in events.py, the
+host.json options and binding properties in config.py, connections in connection.py, the
+output in output.py. Both read ``extensions.eventHubs`` once, when the function is loaded.
+"""
+
+from __future__ import annotations
+
+from funchost.bindings.base import (
+    BindingContext,
+    BindingProvider,
+    BindingSpec,
+    Dispatch,
+)
+from funchost.bindings.eventhubs.config import check_options, ignored_keys, trigger_properties
+from funchost.bindings.eventhubs.connection import event_hub_connection
+from funchost.bindings.eventhubs.events import Shape
+from funchost.bindings.eventhubs.listener import (
+    STATE_FOLDER,
+    EventHubTriggerConfig,
+    EventHubTriggerListener,
+)
+from funchost.bindings.eventhubs.output import EventHubOutput, Producers
+from funchost.bindings.shared.connections import Connection
+from funchost.bindings.shared.deferred import is_deferred
+from funchost.bindings.shared.hoststorage import HostStorage, host_storage
+from funchost.bindings.shared.storage import STORAGE_SETTING, StorageProvider, close_clients
+from funchost.errors import BindingError, FunchostError
+
+
+def _where(spec: BindingSpec) -> str:
+    return f"binding '{spec.name}' ({spec.type})"
+
+
+def _prefixed(spec: BindingSpec, exc: FunchostError) -> BindingError:
+    message = str(exc)
+    where = _where(spec)
+    return BindingError(message if message.startswith(where) else f"{where}: {message}")
+
+
+def trigger_config(spec: BindingSpec, ctx: BindingContext) -> EventHubTriggerConfig:
+    """Validate an eventHubTrigger binding: properties, connection, host.json, storage."""
+    try:
+        props = trigger_properties(spec, ctx)
+        options = check_options(ctx.host_json)
+        connection = event_hub_connection(spec, ctx, props.event_hub)
+        storage = host_storage(ctx)
+    except FunchostError as exc:
+        raise _prefixed(spec, exc) from exc
+    return EventHubTriggerConfig(
+        function_name=ctx.function_name,
+        connection=connection,
+        consumer_group=props.consumer_group,
+        many=props.many,
+        shape=Shape(props.data_type, deferred=is_deferred(spec)),
+        options=options,
+        storage=storage,
+    )
+
+
+class EventHubTriggerProvider(StorageProvider):
+    """``eventHubTrigger``: partitions balanced through checkpoints in host storage."""
+
+    type_name = "eventHubTrigger"
+    honours_retry = True  # the host applies retry policies to Event Hubs triggers
+
+    def trigger(
+        self, spec: BindingSpec, ctx: BindingContext, dispatch: Dispatch
+    ) -> EventHubTriggerListener:
+        """Check the binding now, so a bad one disables its function at load with the reason."""
+        config = trigger_config(spec, ctx)
+        if config.storage.unavailable is not None:
+            ctx.warn(files_instead(config.storage))  # the same text for every function: once
+        ignored = ignored_keys(ctx.host_json)
+        if ignored:
+            ctx.warn(
+                f"host.json {', '.join(ignored)}: read by the Functions host, but funchost does "
+                "not use them (see docs/eventhubs.md)"
+            )
+        return EventHubTriggerListener(config, dispatch)
+
+    def storage(self, spec: BindingSpec, ctx: BindingContext) -> Connection | None:
+        """``AzureWebJobsStorage`` when it is set: checkpoints and ownership live there."""
+        try:
+            return host_storage(ctx).connection
+        except FunchostError:
+            return None  # trigger() reports it
+
+
+def files_instead(storage: HostStorage) -> str:
+    """The warning when the development storage cannot be had: checkpoints go to files."""
+    return (
+        f"{storage.unavailable}. Until then Event Hubs triggers keep their checkpoints and "
+        f"partition ownership in files under {storage.state_dir / STATE_FOLDER}, as with "
+        f"{STORAGE_SETTING} unset (restart funchost once the storage runs to use it)."
+    )
+
+
+class EventHubOutputProvider(BindingProvider):
+    """``eventHub`` output: events sent in batches after the function succeeded."""
+
+    type_name = "eventHub"
+
+    def __init__(self) -> None:
+        self._producers = Producers()
+
+    def output(self, spec: BindingSpec, ctx: BindingContext) -> EventHubOutput:
+        """Check the connection, event hub and host.json now."""
+        try:
+            return EventHubOutput(spec, ctx, self._producers)
+        except FunchostError as exc:
+            raise _prefixed(spec, exc) from exc
+
+    async def aclose(self) -> None:
+        """Close the producers, then the shared credentials an identity connection made."""
+        await self._producers.close()
+        await close_clients()
+
+
+EVENT_HUB_TRIGGER = EventHubTriggerProvider()
+EVENT_HUB_OUTPUT = EventHubOutputProvider()

@@ -1,0 +1,63 @@
+"""What one output value becomes: the items the host's collector gets, as bytes.
+
+The worker sends an output as a Datum; the Functions host splits it as its
+``FunctionBinding.ReadAsEnumerable`` does (a JSON array, or a string that looks like one, is
+one item per element) and turns each item into bytes as its ``IAsyncCollector<byte[]>`` path
+does. Every collector-based output (storage queues, Event Hubs, Service Bus) writes these;
+Service Bus sends them as text, except a ``bytes`` value.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from azure.functions.meta import Datum
+
+from funchost.errors import BindingError
+
+
+def output_bodies(datum: Datum) -> list[bytes]:
+    """The messages one output value becomes, as bytes."""
+    value = datum.value
+    if datum.type == "bytes":
+        return [bytes(value)]
+    if datum.type == "json":
+        parsed = json.loads(value)
+        items = parsed if isinstance(parsed, list) else [parsed]
+        return [_item_text(item).encode("utf-8") for item in items]
+    if datum.type == "string":
+        return [_item_text(item).encode("utf-8") for item in _string_items(value)]
+    if datum.type in ("int", "double"):
+        return [str(value).encode("utf-8")]
+    raise BindingError(f"cannot write a {datum.type!r} value to this output")
+
+
+def _string_items(text: str) -> list[Any]:
+    """A string that looks like JSON (Utility.IsJson) is parsed: an array is one message each."""
+    stripped = text.strip()
+    if not (
+        (stripped.startswith("{") and stripped.endswith("}"))
+        or (stripped.startswith("[") and stripped.endswith("]"))
+    ):
+        return [text]
+    try:
+        parsed = json.loads(stripped)
+    except ValueError:
+        # Json.NET is more lenient than json (and throws where both fail); the text is kept.
+        return [text]
+    return parsed if isinstance(parsed, list) else [parsed]
+
+
+def _item_text(item: Any) -> str:
+    """JToken.ToString(): strings as they are, objects and arrays as indented JSON."""
+    if isinstance(item, str):
+        return item
+    if isinstance(item, bool):
+        return "True" if item else "False"
+    if item is None:
+        return ""
+    if isinstance(item, Mapping | list):
+        return json.dumps(item, indent=2, ensure_ascii=False)
+    return json.dumps(item)
