@@ -79,8 +79,9 @@ def _retry(
         if own:
             warnings.append(
                 f"{spec.where}: function '{spec.name}': its retry policy is not applied: "
-                f"{spec.trigger.type} triggers keep their own redelivery and poison rules, "
-                "as in the Functions host"
+                f"{spec.trigger.type} triggers keep their own redelivery and poison rules "
+                "(Microsoft documents retry policies for timer, Event Hubs, Cosmos DB and Kafka "
+                "triggers only)"
             )
         return None
     try:
