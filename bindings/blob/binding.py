@@ -25,7 +25,6 @@ from azure.functions.meta import Datum
 from funchost.bindings.base import BindingContext, BindingSpec, TriggerEvent
 from funchost.bindings.blob.paths import BlobPath, parse_blob_path, parse_trigger_pattern
 from funchost.bindings.shared.connections import Connection
-from funchost.bindings.shared.deferred import MODEL_BINDING_DATA, ModelBindingData, is_deferred
 from funchost.bindings.shared.expressions import (
     Template,
     check_names,
@@ -37,6 +36,7 @@ from funchost.bindings.shared.storage import (
     blob_service_client,
     storage_connection,
 )
+from funchost.bindings.shared.typeddata import MODEL_BINDING_DATA, ModelBindingData, is_deferred
 from funchost.errors import BindingError
 
 BLOB_EXTENSION = "AzureStorageBlobs"  # Constants.WebJobsBlobExtensionName

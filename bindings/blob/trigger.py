@@ -46,7 +46,6 @@ from funchost.bindings.blob.receipts import HOSTS_CONTAINER, ReceiptManager
 from funchost.bindings.blob.scan import ReceiptHandover
 from funchost.bindings.blob.shared import SharedBlobHost, shared_host
 from funchost.bindings.shared.connections import Connection
-from funchost.bindings.shared.deferred import is_deferred
 from funchost.bindings.shared.hostid import host_id
 from funchost.bindings.shared.hoststorage import host_storage
 from funchost.bindings.shared.singleton import singleton_options
@@ -57,6 +56,7 @@ from funchost.bindings.shared.storage import (
     development_connection_string,
     storage_connection,
 )
+from funchost.bindings.shared.typeddata import is_deferred
 from funchost.errors import BindingError, FunchostError
 
 if TYPE_CHECKING:

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
 
-from funchost.bindings.shared.deferred import ModelBindingData
+from funchost.bindings.shared.typeddata import ModelBindingData
 
 EVENTHUB_SOURCE = "AzureEventHubsEventData"  # ParameterBindingData.Source of an EventData
 NET_EPOCH = "0001-01-01T00:00:00"  # default(DateTimeOffset).DateTime

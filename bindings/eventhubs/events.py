@@ -41,24 +41,16 @@ from funchost.bindings.eventhubs.eventdata import (
     properties,
     system_properties,
 )
-from funchost.bindings.shared.deferred import (
+from funchost.bindings.shared.typeddata import (
     COLLECTION_MODEL_BINDING_DATA,
     MODEL_BINDING_DATA,
+    Collection,
     CollectionModelBindingData,
 )
 
 # What Executing lines say for an Event Hubs invocation: the extension gives no reason.
 REASON = "(null)"
 LONG_MIN = -(2**63)  # an EventData made from a string has no sequence number or offset
-
-
-@dataclass(frozen=True)
-class Collection:
-    """A TypedData collection as the worker's protobuf has it (``.string``, ``.bytes``...)."""
-
-    string: Sequence[str] = ()
-    bytes: Sequence[bytes] = ()
-    sint64: Sequence[int] = ()
 
 
 @dataclass(frozen=True)

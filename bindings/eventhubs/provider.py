@@ -24,9 +24,9 @@ from funchost.bindings.eventhubs.listener import (
 )
 from funchost.bindings.eventhubs.output import EventHubOutput, Producers
 from funchost.bindings.shared.connections import Connection
-from funchost.bindings.shared.deferred import is_deferred
 from funchost.bindings.shared.hoststorage import HostStorage, host_storage
 from funchost.bindings.shared.storage import STORAGE_SETTING, StorageProvider, close_clients
+from funchost.bindings.shared.typeddata import is_deferred
 from funchost.errors import BindingError, FunchostError
 
 

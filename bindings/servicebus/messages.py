@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from azure.functions.meta import Datum
 
 from funchost.bindings.base import TriggerEvent
-from funchost.bindings.servicebus.typeddata import CollectionBytes, CollectionString
+from funchost.bindings.shared.typeddata import Collection
 
 if TYPE_CHECKING:
     from azure.servicebus import ServiceBusReceivedMessage
@@ -56,9 +56,9 @@ def data_datum(bodies: Sequence[bytes], binary: bool, many: bool) -> Datum:
         body = bodies[0]
         return Datum(body, "bytes") if binary else Datum(_text(body), "string")
     if binary:
-        return Datum(CollectionBytes(list(bodies)), "collection_bytes")
+        return Datum(Collection(bytes=list(bodies)), "collection_bytes")
     texts = [_text(body) for body in bodies]
-    return Datum(CollectionString([t for t in texts if t]), "collection_string")
+    return Datum(Collection(string=[t for t in texts if t]), "collection_string")
 
 
 def _text(body: bytes) -> str:
@@ -202,7 +202,7 @@ def batch_metadata(batch: Sequence[Values]) -> dict[str, Datum]:
         items = [read(values.fields.get(key)) for values in batch]
         if strings:
             # ToRpcStringArray: null and empty entries are left out of the collection.
-            metadata[name] = Datum(CollectionString([s for s in items if s]), "collection_string")
+            metadata[name] = Datum(Collection(string=[s for s in items if s]), "collection_string")
         else:
             metadata[name] = Datum(
                 json.dumps(items, separators=(",", ":"), default=_json_default), "json"

@@ -15,7 +15,6 @@ One sender per entity is kept and closed with the clients in ``aclose``.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from funchost.bindings.base import (
@@ -39,6 +38,7 @@ from funchost.bindings.servicebus.listener import ServiceBusTriggerListener, Tri
 from funchost.bindings.shared.expressions import Template, compile_template, trigger_values
 from funchost.bindings.shared.failures import first_line
 from funchost.bindings.shared.outputs import output_bodies
+from funchost.bindings.shared.typeddata import is_deferred
 from funchost.errors import BindingError, FunchostError
 
 if TYPE_CHECKING:
@@ -53,15 +53,6 @@ OCTET_STREAM = "application/octet-stream"
 def _prefixed(where: str, exc: FunchostError) -> str:
     message = str(exc)
     return message if message.startswith(where) else f"{where}: {message}"
-
-
-def _deferred(spec: BindingSpec) -> bool:
-    """Whether the worker marked the binding SupportsDeferredBinding (an SDK-type parameter)."""
-    nested = spec.properties.get("properties")
-    if not isinstance(nested, Mapping):
-        return False
-    found = next((v for k, v in nested.items() if k.lower() == "supportsdeferredbinding"), False)
-    return str(found).lower() == "true"
 
 
 def trigger_config(spec: BindingSpec, ctx: BindingContext) -> TriggerConfig:
@@ -94,7 +85,7 @@ def trigger_config(spec: BindingSpec, ctx: BindingContext) -> TriggerConfig:
         sessions=sessions,
         auto_complete=auto,
         binary=(spec.data_type or "").lower() == "binary",
-        deferred=_deferred(spec),
+        deferred=is_deferred(spec),
     )
 
 

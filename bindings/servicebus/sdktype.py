@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from azure.functions.meta import Datum
 
-from funchost.bindings.servicebus.typeddata import CollectionModelBindingData, ModelBindingData
+from funchost.bindings.shared.typeddata import CollectionModelBindingData, ModelBindingData
 
 if TYPE_CHECKING:
     from azure.servicebus import ServiceBusReceivedMessage

@@ -1,9 +1,14 @@
-"""SDK-type parameters (deferred bindings): the ModelBindingData the host sends for them.
+"""The gRPC ``TypedData`` shapes the Python worker hands to the library's converters.
 
-A parameter typed with an SDK type of an installed ``azurefunctions-extensions-bindings-*``
-package is marked ``SupportsDeferredBinding`` by the worker's indexer; the host then sends
-``model_binding_data`` (a batch: ``collection_model_binding_data``) instead of the content, and
-the extension's own converter builds the SDK object from it.
+Collections: the worker passes ``td.collection_string`` (a protobuf message) as the Datum's
+value and the converters read its repeated field (``.string``, ``.bytes``, ``.sint64``);
+``Collection`` is that shape without protobuf.
+
+SDK-type parameters (deferred bindings): a parameter typed with an SDK type of an installed
+``azurefunctions-extensions-bindings-*`` package is marked ``SupportsDeferredBinding`` by the
+worker's indexer; the host then sends ``model_binding_data`` (a batch:
+``collection_model_binding_data``) instead of the content, and the extension's own converter
+builds the SDK object from it.
 """
 
 from __future__ import annotations
@@ -15,6 +20,15 @@ from funchost.bindings.base import BindingSpec
 
 MODEL_BINDING_DATA = "model_binding_data"
 COLLECTION_MODEL_BINDING_DATA = "collection_model_binding_data"
+
+
+@dataclass(frozen=True)
+class Collection:
+    """A TypedData collection as the worker's protobuf has it (``.string``, ``.bytes``...)."""
+
+    string: Sequence[str] = ()
+    bytes: Sequence[bytes] = ()
+    sint64: Sequence[int] = ()
 
 
 @dataclass(frozen=True)
