@@ -23,9 +23,8 @@ from funchost.bindings.eventhubs.listener import (
     EventHubTriggerListener,
 )
 from funchost.bindings.eventhubs.output import EventHubOutput, Producers
-from funchost.bindings.shared.connections import Connection
-from funchost.bindings.shared.hoststorage import HostStorage, host_storage
-from funchost.bindings.shared.storage import STORAGE_SETTING, StorageProvider, close_clients
+from funchost.bindings.shared.hoststorage import HostStorageProvider, files_instead, host_storage
+from funchost.bindings.shared.storage import close_clients
 from funchost.bindings.shared.typeddata import is_deferred
 from funchost.errors import BindingError, FunchostError
 
@@ -60,7 +59,7 @@ def trigger_config(spec: BindingSpec, ctx: BindingContext) -> EventHubTriggerCon
     )
 
 
-class EventHubTriggerProvider(StorageProvider):
+class EventHubTriggerProvider(HostStorageProvider):
     """``eventHubTrigger``: partitions balanced through checkpoints in host storage."""
 
     type_name = "eventHubTrigger"
@@ -72,7 +71,13 @@ class EventHubTriggerProvider(StorageProvider):
         """Check the binding now, so a bad one disables its function at load with the reason."""
         config = trigger_config(spec, ctx)
         if config.storage.unavailable is not None:
-            ctx.warn(files_instead(config.storage))  # the same text for every function: once
+            ctx.warn(  # the same text for every function: once
+                files_instead(
+                    config.storage,
+                    "Event Hubs triggers keep their checkpoints and partition ownership",
+                    config.storage.state_dir / STATE_FOLDER,
+                )
+            )
         ignored = ignored_keys(ctx.host_json)
         if ignored:
             ctx.warn(
@@ -80,22 +85,6 @@ class EventHubTriggerProvider(StorageProvider):
                 "not use them (see docs/eventhubs.md)"
             )
         return EventHubTriggerListener(config, dispatch)
-
-    def storage(self, spec: BindingSpec, ctx: BindingContext) -> Connection | None:
-        """``AzureWebJobsStorage`` when it is set: checkpoints and ownership live there."""
-        try:
-            return host_storage(ctx).connection
-        except FunchostError:
-            return None  # trigger() reports it
-
-
-def files_instead(storage: HostStorage) -> str:
-    """The warning when the development storage cannot be had: checkpoints go to files."""
-    return (
-        f"{storage.unavailable}. Until then Event Hubs triggers keep their checkpoints and "
-        f"partition ownership in files under {storage.state_dir / STATE_FOLDER}, as with "
-        f"{STORAGE_SETTING} unset (restart funchost once the storage runs to use it)."
-    )
 
 
 class EventHubOutputProvider(BindingProvider):

@@ -15,14 +15,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from funchost.bindings.base import BindingContext
+from funchost.bindings.base import BindingContext, BindingSpec
 from funchost.bindings.shared.connections import Connection, ConnectionNotFound, resolve_connection
 from funchost.bindings.shared.storage import (
     STORAGE_SETTING,
+    StorageProvider,
     blob_service_client,
     development_unavailable,
 )
-from funchost.errors import BindingError
+from funchost.errors import BindingError, FunchostError
 
 if TYPE_CHECKING:
     from azure.storage.blob.aio import ContainerClient
@@ -80,3 +81,22 @@ def host_storage(ctx: BindingContext) -> HostStorage:
     if unavailable is not None:
         return HostStorage(None, state_dir, unavailable)
     return HostStorage(connection, state_dir)
+
+
+class HostStorageProvider(StorageProvider):
+    """A trigger whose state (locks, checkpoints) lives in AzureWebJobsStorage, else in files."""
+
+    def storage(self, spec: BindingSpec, ctx: BindingContext) -> Connection | None:
+        """``AzureWebJobsStorage`` when it is set: the listener's state lives there."""
+        try:
+            return host_storage(ctx).connection
+        except FunchostError:
+            return None  # trigger() reports it
+
+
+def files_instead(storage: HostStorage, what: str, folder: Path) -> str:
+    """The warning when the development storage cannot be had and ``what`` goes to files."""
+    return (
+        f"{storage.unavailable}. Until then {what} in files under {folder}, as with "
+        f"{STORAGE_SETTING} unset (restart funchost once the storage runs to use it)."
+    )

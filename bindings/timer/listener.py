@@ -27,13 +27,11 @@ from funchost.bindings.base import (
     Dispatch,
     TriggerEvent,
 )
-from funchost.bindings.shared.connections import Connection
 from funchost.bindings.shared.drain import finish_by
 from funchost.bindings.shared.failures import first_line, unreachable
-from funchost.bindings.shared.hoststorage import HostStorage, host_storage
+from funchost.bindings.shared.hoststorage import HostStorageProvider, files_instead
 from funchost.bindings.shared.localtime import round_trip, schedule_date, zone_name
 from funchost.bindings.shared.singleton import BlobListenerLock, FileListenerLock, ListenerLock
-from funchost.bindings.shared.storage import STORAGE_SETTING, StorageProvider
 from funchost.bindings.timer.config import Clock, SystemClock, TimerConfig, timer_config, timer_info
 from funchost.bindings.timer.state import (
     BlobStatusStore,
@@ -45,7 +43,6 @@ from funchost.bindings.timer.state import (
     read_status,
     write_status,
 )
-from funchost.errors import FunchostError
 
 if TYPE_CHECKING:
     from azure.storage.blob.aio import ContainerClient
@@ -354,7 +351,7 @@ class TimerTriggerListener:
         )
 
 
-class TimerTriggerProvider(StorageProvider):
+class TimerTriggerProvider(HostStorageProvider):
     """``timerTrigger``: a schedule in this process, state in host storage."""
 
     type_name = "timerTrigger"
@@ -366,24 +363,14 @@ class TimerTriggerProvider(StorageProvider):
         """Check the schedule and settings now, so a bad one fails at load with its reason."""
         config = timer_config(spec, ctx, datetime.now(timezone.utc))
         if config.storage.unavailable is not None:
-            ctx.warn(files_instead(config.storage))  # the same text for every timer: once
+            ctx.warn(  # the same text for every timer: once
+                files_instead(
+                    config.storage,
+                    "timers keep their schedule status and lock",
+                    config.storage.state_dir,
+                )
+            )
         return TimerTriggerListener(config, dispatch)
-
-    def storage(self, spec: BindingSpec, ctx: BindingContext) -> Connection | None:
-        """``AzureWebJobsStorage`` when it is set: the schedule's lock (and status) live there."""
-        try:
-            return host_storage(ctx).connection
-        except FunchostError:
-            return None  # trigger() reports it
-
-
-def files_instead(storage: HostStorage) -> str:
-    """The warning when the development storage cannot be had and timers use files instead."""
-    return (
-        f"{storage.unavailable}. Until then timers keep their schedule status and lock in "
-        f"files under {storage.state_dir}, as with {STORAGE_SETTING} unset (restart funchost "
-        "once the storage runs to use it)."
-    )
 
 
 TIMER_TRIGGER = TimerTriggerProvider()
