@@ -1,8 +1,9 @@
 """Service Bus trigger listener: peek-lock receive over ``azure.servicebus.aio``, as the v5
 extension's ``ServiceBusListener`` and its message processors do.
 
-- One message per invocation (cardinality one): one receiver; at most ``maxConcurrentCalls``
-  messages run at once, the receiver asking for as many as there is room for. While a function
+- One message per invocation (cardinality one): two receivers (see ``_Slots``) sharing
+  ``maxConcurrentCalls``: at most that many messages run at once, each receiver asking for as
+  many as there is room for in its share. While a function
   runs, its message's lock is renewed by the SDK's ``AutoLockRenewer`` up to
   ``maxAutoLockRenewalDuration`` (registered only once half the lock has passed: most
   functions end long before, and a renewer task per message would cost every message).
@@ -57,6 +58,8 @@ RECEIVE_WAIT = 5.0
 SHORT_WAIT = 0.05  # a receive's first wait while functions run (their settlements wait for it)
 # A receiver that fails (entity missing, broker down) is retried after 1 s, growing to 60 s.
 _BACKOFF = (1.0, 60.0)
+# Receivers (each its own AMQP connection) sharing maxConcurrentCalls, see _Slots.
+LINKS = 2
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,28 @@ class TriggerConfig:
     deferred: bool  # an SDK-type parameter: model binding data instead of bodies
 
 
+class _Slots:
+    """One receiver's share of maxConcurrentCalls: its running invocations and their room.
+
+    The SDK runs one read of a connection at a time, so a receiver waits for each settlement's
+    answer (see ``_link``). With two receivers, each on its own connection, one settles while
+    the other's messages run: the host's work overlaps the broker's answers, as the
+    extension's processor overlaps them with its concurrent calls on one link.
+    """
+
+    __slots__ = ("idle_wait", "limit", "room", "running")
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.running = 0
+        self.room = asyncio.Event()
+        self.idle_wait = SHORT_WAIT
+
+    def done(self, _task: object) -> None:
+        self.running -= 1
+        self.room.set()
+
+
 class ServiceBusTriggerListener:
     """Receives from one queue or subscription for one function."""
 
@@ -87,11 +112,9 @@ class ServiceBusTriggerListener:
         self._settling: set[asyncio.Task[None]] = set()
         self._receivers: set[ServiceBusReceiver] = set()
         self._locks: dict[ServiceBusReceiver, asyncio.Lock] = {}
-        self._room = asyncio.Event()
         self._renewer: AutoLockRenewer | None = None
         self._stopping = False
         self._failing = False  # a failed receive was reported; the recovery is reported once
-        self._idle_wait = SHORT_WAIT
 
     def describe(self, base_url: str) -> Description:
         """The trigger type, as Core Tools lists non-HTTP functions."""
@@ -117,8 +140,13 @@ class ServiceBusTriggerListener:
         config = self.config
         if config.sessions:
             loops = [self._session_loop() for _ in range(self._options.max_concurrent_sessions)]
+        elif config.many:
+            loops = [self._receive_loop(_Slots(1))]
         else:
-            loops = [self._receive_loop()]
+            limit = self._options.max_concurrent_calls
+            links = min(LINKS, limit)
+            shares = [limit // links + (1 if n < limit % links else 0) for n in range(links)]
+            loops = [self._receive_loop(_Slots(share)) for share in shares]
         for loop in loops:
             task = asyncio.get_running_loop().create_task(loop)
             self._loops.add(task)
@@ -178,7 +206,7 @@ class ServiceBusTriggerListener:
         self._receivers.add(receiver)
         return receiver
 
-    async def _receive_loop(self) -> None:
+    async def _receive_loop(self, slots: _Slots) -> None:
         """One receiver for the entity: messages one by one, or batches."""
         backoff = ExponentialBackoff(*_BACKOFF)
         receiver = self._receiver(session=False)
@@ -187,7 +215,7 @@ class ServiceBusTriggerListener:
                 if self.config.many:
                     await self._one_batch(receiver)
                 else:
-                    await self._fill(receiver)
+                    await self._fill(receiver, slots)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -196,27 +224,29 @@ class ServiceBusTriggerListener:
                 continue
             self._receive_worked(backoff)
 
-    async def _fill(self, receiver: ServiceBusReceiver) -> None:
+    async def _fill(self, receiver: ServiceBusReceiver, slots: _Slots) -> None:
         """Receive as many messages as there is room for; each runs in its own task.
 
         A receive waits until half the slots are free (or none is taken): each receive then
         brings several messages, rather than one link-credit round trip per finished message.
         """
-        limit = self._options.max_concurrent_calls
+        limit = slots.limit
         busy = limit - max(1, limit // 2)  # receive once at most this many are running
-        while self._in_flight and len(self._in_flight) > busy:
-            self._room.clear()
-            await self._room.wait()
+        while slots.running and slots.running > busy:
+            slots.room.clear()
+            await slots.room.wait()
         # With functions running, a receive must not hold up their settlements for long.
-        wait = min(RECEIVE_WAIT, self._idle_wait) if self._in_flight else RECEIVE_WAIT
+        wait = min(RECEIVE_WAIT, slots.idle_wait) if slots.running else RECEIVE_WAIT
         async with self._link(receiver):
             messages = await receiver.receive_messages(
-                max_message_count=limit - len(self._in_flight), max_wait_time=wait
+                max_message_count=limit - slots.running, max_wait_time=wait
             )
         # Nothing came while functions run: wait longer next time (50 ms, doubling to 1 s).
-        self._idle_wait = SHORT_WAIT if messages else min(1.0, self._idle_wait * 2)
+        slots.idle_wait = SHORT_WAIT if messages else min(1.0, slots.idle_wait * 2)
         for message in messages:
-            self._spawn(self._invoke(receiver, [message], renew=True))
+            task = self._spawn(self._invoke(receiver, [message], renew=True))
+            slots.running += 1
+            task.add_done_callback(slots.done)
 
     async def _one_batch(self, receiver: ServiceBusReceiver) -> None:
         """Receive a batch (waiting for minMessageBatchSize) and run it; one at a time."""
@@ -280,12 +310,8 @@ class ServiceBusTriggerListener:
     def _spawn(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         task = asyncio.get_running_loop().create_task(work)
         self._in_flight.add(task)
-        task.add_done_callback(self._finished)
+        task.add_done_callback(self._in_flight.discard)
         return task
-
-    def _finished(self, task: asyncio.Task[None]) -> None:
-        self._in_flight.discard(task)
-        self._room.set()
 
     async def _invoke(
         self, receiver: ServiceBusReceiver, messages: list[ServiceBusReceivedMessage], renew: bool
