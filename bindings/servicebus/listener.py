@@ -1,7 +1,7 @@
 """Service Bus trigger listener: peek-lock receive over ``azure.servicebus.aio``, as the v5
 extension's ``ServiceBusListener`` and its message processors do.
 
-- One message per invocation (cardinality one): two receivers (see ``_Slots``) sharing
+- One message per invocation (cardinality one): two receivers (see ``slots.py``) sharing
   ``maxConcurrentCalls``: at most that many messages run at once, each receiver asking for as
   many as there is room for in its share. While a function
   runs, its message's lock is renewed by the SDK's ``AutoLockRenewer`` up to
@@ -43,6 +43,7 @@ from funchost.bindings.servicebus.messages import (
     values_of,
 )
 from funchost.bindings.servicebus.sdktype import admin_model_binding_datum, model_binding_datum
+from funchost.bindings.servicebus.slots import LINKS, SHORT_WAIT, Slots, shares
 from funchost.bindings.shared.connections import Connection
 from funchost.bindings.shared.drain import finish_by
 from funchost.bindings.shared.failures import first_line
@@ -55,11 +56,8 @@ log = logging.getLogger("funchost.servicebus")
 CATEGORY = "Host.Triggers.ServiceBus"
 # How long one receive call waits for a message; stop cancels a waiting receive at once.
 RECEIVE_WAIT = 5.0
-SHORT_WAIT = 0.05  # a receive's first wait while functions run (their settlements wait for it)
 # A receiver that fails (entity missing, broker down) is retried after 1 s, growing to 60 s.
 _BACKOFF = (1.0, 60.0)
-# Receivers (each its own AMQP connection) sharing maxConcurrentCalls, see _Slots.
-LINKS = 2
 
 
 @dataclass(frozen=True)
@@ -75,28 +73,6 @@ class TriggerConfig:
     auto_complete: bool
     binary: bool  # dataType binary: bodies as bytes
     deferred: bool  # an SDK-type parameter: model binding data instead of bodies
-
-
-class _Slots:
-    """One receiver's share of maxConcurrentCalls: its running invocations and their room.
-
-    The SDK runs one read of a connection at a time, so a receiver waits for each settlement's
-    answer (see ``_link``). With two receivers, each on its own connection, one settles while
-    the other's messages run: the host's work overlaps the broker's answers, as the
-    extension's processor overlaps them with its concurrent calls on one link.
-    """
-
-    __slots__ = ("idle_wait", "limit", "room", "running")
-
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self.running = 0
-        self.room = asyncio.Event()
-        self.idle_wait = SHORT_WAIT
-
-    def done(self, _task: object) -> None:
-        self.running -= 1
-        self.room.set()
 
 
 class ServiceBusTriggerListener:
@@ -141,12 +117,13 @@ class ServiceBusTriggerListener:
         if config.sessions:
             loops = [self._session_loop() for _ in range(self._options.max_concurrent_sessions)]
         elif config.many:
-            loops = [self._receive_loop(_Slots(1))]
+            loops = [self._receive_loop(Slots(1, self._options.prefetch_count))]
         else:
-            limit = self._options.max_concurrent_calls
-            links = min(LINKS, limit)
-            shares = [limit // links + (1 if n < limit % links else 0) for n in range(links)]
-            loops = [self._receive_loop(_Slots(share)) for share in shares]
+            links = min(LINKS, self._options.max_concurrent_calls)
+            calls = shares(self._options.max_concurrent_calls, links)
+            prefetch = shares(self._options.prefetch_count, links)
+            pairs = zip(calls, prefetch, strict=True)
+            loops = [self._receive_loop(Slots(*share)) for share in pairs]
         for loop in loops:
             task = asyncio.get_running_loop().create_task(loop)
             self._loops.add(task)
@@ -185,13 +162,13 @@ class ServiceBusTriggerListener:
 
     # --- receivers ---------------------------------------------------------------------------
 
-    def _receiver(self, session: bool) -> ServiceBusReceiver:
+    def _receiver(self, session: bool, prefetch: int | None = None) -> ServiceBusReceiver:
         from azure.servicebus import NEXT_AVAILABLE_SESSION, ServiceBusReceiveMode
 
         client = self._clients.get(self.config.connection)
         kwargs: dict[str, Any] = {
             "receive_mode": ServiceBusReceiveMode.PEEK_LOCK,
-            "prefetch_count": self._options.prefetch_count,
+            "prefetch_count": self._options.prefetch_count if prefetch is None else prefetch,
         }
         if session:
             kwargs["session_id"] = NEXT_AVAILABLE_SESSION
@@ -206,10 +183,10 @@ class ServiceBusTriggerListener:
         self._receivers.add(receiver)
         return receiver
 
-    async def _receive_loop(self, slots: _Slots) -> None:
+    async def _receive_loop(self, slots: Slots) -> None:
         """One receiver for the entity: messages one by one, or batches."""
         backoff = ExponentialBackoff(*_BACKOFF)
-        receiver = self._receiver(session=False)
+        receiver = self._receiver(session=False, prefetch=slots.prefetch)
         while not self._stopping:
             try:
                 if self.config.many:
@@ -224,7 +201,7 @@ class ServiceBusTriggerListener:
                 continue
             self._receive_worked(backoff)
 
-    async def _fill(self, receiver: ServiceBusReceiver, slots: _Slots) -> None:
+    async def _fill(self, receiver: ServiceBusReceiver, slots: Slots) -> None:
         """Receive as many messages as there is room for; each runs in its own task.
 
         A receive waits until half the slots are free (or none is taken): each receive then
