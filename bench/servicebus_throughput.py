@@ -5,11 +5,12 @@ own, filled with ``--messages`` messages before the subject (pinned to CPU 0) st
 
 - ``funchost``: ``funchost start`` on bench/apps/servicebus_throughput (an empty ``async def``
   function), host.json defaults (maxConcurrentCalls 16 x the processors it may run on: 16
-  when pinned to one CPU), the Executing/Executed lines printed as ``func start`` prints them;
+  when pinned to one CPU, shared by its two receivers), the Executing/Executed lines printed
+  as ``func start`` prints them;
 - ``funchost str``: the same with the body as a ``str`` parameter (no func.ServiceBusMessage:
   the library's converter parses two dates of every message with up to 13 strptime formats);
-- ``sdk loop``: the anchor, bench/sb_loop.py: the same SDK, receive as many as there is room
-  for → complete each in a task, with the same concurrency (16), on the same peer.
+- ``sdk loop``: the anchor, bench/sb_loop.py: the same SDK, one receiver, receive up to 16
+  (funchost's concurrency) → complete them one after another, on the same peer.
 
 Messages per second run from the subject's ready line until its last message is done (the
 Executed line of the last invocation; the loop's exit); CPU is the subject process's own over

@@ -1,8 +1,9 @@
 """Service Bus trigger listener: peek-lock receive over ``azure.servicebus.aio``, as the v5
 extension's ``ServiceBusListener`` and its message processors do.
 
-- One message per invocation (cardinality one): one receiver; at most ``maxConcurrentCalls``
-  messages run at once, the receiver asking for as many as there is room for. While a function
+- One message per invocation (cardinality one): two receivers (see ``slots.py``) sharing
+  ``maxConcurrentCalls``: at most that many messages run at once, each receiver asking for as
+  many as there is room for in its share. While a function
   runs, its message's lock is renewed by the SDK's ``AutoLockRenewer`` up to
   ``maxAutoLockRenewalDuration`` (registered only once half the lock has passed: most
   functions end long before, and a renewer task per message would cost every message).
@@ -42,6 +43,7 @@ from funchost.bindings.servicebus.messages import (
     values_of,
 )
 from funchost.bindings.servicebus.sdktype import admin_model_binding_datum, model_binding_datum
+from funchost.bindings.servicebus.slots import LINKS, SHORT_WAIT, Slots, shares
 from funchost.bindings.shared.connections import Connection
 from funchost.bindings.shared.drain import finish_by
 from funchost.bindings.shared.failures import first_line
@@ -54,7 +56,6 @@ log = logging.getLogger("funchost.servicebus")
 CATEGORY = "Host.Triggers.ServiceBus"
 # How long one receive call waits for a message; stop cancels a waiting receive at once.
 RECEIVE_WAIT = 5.0
-SHORT_WAIT = 0.05  # a receive's first wait while functions run (their settlements wait for it)
 # A receiver that fails (entity missing, broker down) is retried after 1 s, growing to 60 s.
 _BACKOFF = (1.0, 60.0)
 
@@ -87,11 +88,9 @@ class ServiceBusTriggerListener:
         self._settling: set[asyncio.Task[None]] = set()
         self._receivers: set[ServiceBusReceiver] = set()
         self._locks: dict[ServiceBusReceiver, asyncio.Lock] = {}
-        self._room = asyncio.Event()
         self._renewer: AutoLockRenewer | None = None
         self._stopping = False
         self._failing = False  # a failed receive was reported; the recovery is reported once
-        self._idle_wait = SHORT_WAIT
 
     def describe(self, base_url: str) -> Description:
         """The trigger type, as Core Tools lists non-HTTP functions."""
@@ -117,8 +116,14 @@ class ServiceBusTriggerListener:
         config = self.config
         if config.sessions:
             loops = [self._session_loop() for _ in range(self._options.max_concurrent_sessions)]
+        elif config.many:
+            loops = [self._receive_loop(Slots(1, self._options.prefetch_count))]
         else:
-            loops = [self._receive_loop()]
+            links = min(LINKS, self._options.max_concurrent_calls)
+            calls = shares(self._options.max_concurrent_calls, links)
+            prefetch = shares(self._options.prefetch_count, links)
+            pairs = zip(calls, prefetch, strict=True)
+            loops = [self._receive_loop(Slots(*share)) for share in pairs]
         for loop in loops:
             task = asyncio.get_running_loop().create_task(loop)
             self._loops.add(task)
@@ -157,13 +162,13 @@ class ServiceBusTriggerListener:
 
     # --- receivers ---------------------------------------------------------------------------
 
-    def _receiver(self, session: bool) -> ServiceBusReceiver:
+    def _receiver(self, session: bool, prefetch: int | None = None) -> ServiceBusReceiver:
         from azure.servicebus import NEXT_AVAILABLE_SESSION, ServiceBusReceiveMode
 
         client = self._clients.get(self.config.connection)
         kwargs: dict[str, Any] = {
             "receive_mode": ServiceBusReceiveMode.PEEK_LOCK,
-            "prefetch_count": self._options.prefetch_count,
+            "prefetch_count": self._options.prefetch_count if prefetch is None else prefetch,
         }
         if session:
             kwargs["session_id"] = NEXT_AVAILABLE_SESSION
@@ -178,16 +183,16 @@ class ServiceBusTriggerListener:
         self._receivers.add(receiver)
         return receiver
 
-    async def _receive_loop(self) -> None:
+    async def _receive_loop(self, slots: Slots) -> None:
         """One receiver for the entity: messages one by one, or batches."""
         backoff = ExponentialBackoff(*_BACKOFF)
-        receiver = self._receiver(session=False)
+        receiver = self._receiver(session=False, prefetch=slots.prefetch)
         while not self._stopping:
             try:
                 if self.config.many:
                     await self._one_batch(receiver)
                 else:
-                    await self._fill(receiver)
+                    await self._fill(receiver, slots)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -196,27 +201,29 @@ class ServiceBusTriggerListener:
                 continue
             self._receive_worked(backoff)
 
-    async def _fill(self, receiver: ServiceBusReceiver) -> None:
+    async def _fill(self, receiver: ServiceBusReceiver, slots: Slots) -> None:
         """Receive as many messages as there is room for; each runs in its own task.
 
         A receive waits until half the slots are free (or none is taken): each receive then
         brings several messages, rather than one link-credit round trip per finished message.
         """
-        limit = self._options.max_concurrent_calls
+        limit = slots.limit
         busy = limit - max(1, limit // 2)  # receive once at most this many are running
-        while self._in_flight and len(self._in_flight) > busy:
-            self._room.clear()
-            await self._room.wait()
+        while slots.running and slots.running > busy:
+            slots.room.clear()
+            await slots.room.wait()
         # With functions running, a receive must not hold up their settlements for long.
-        wait = min(RECEIVE_WAIT, self._idle_wait) if self._in_flight else RECEIVE_WAIT
+        wait = min(RECEIVE_WAIT, slots.idle_wait) if slots.running else RECEIVE_WAIT
         async with self._link(receiver):
             messages = await receiver.receive_messages(
-                max_message_count=limit - len(self._in_flight), max_wait_time=wait
+                max_message_count=limit - slots.running, max_wait_time=wait
             )
         # Nothing came while functions run: wait longer next time (50 ms, doubling to 1 s).
-        self._idle_wait = SHORT_WAIT if messages else min(1.0, self._idle_wait * 2)
+        slots.idle_wait = SHORT_WAIT if messages else min(1.0, slots.idle_wait * 2)
         for message in messages:
-            self._spawn(self._invoke(receiver, [message], renew=True))
+            task = self._spawn(self._invoke(receiver, [message], renew=True))
+            slots.running += 1
+            task.add_done_callback(slots.done)
 
     async def _one_batch(self, receiver: ServiceBusReceiver) -> None:
         """Receive a batch (waiting for minMessageBatchSize) and run it; one at a time."""
@@ -280,12 +287,8 @@ class ServiceBusTriggerListener:
     def _spawn(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         task = asyncio.get_running_loop().create_task(work)
         self._in_flight.add(task)
-        task.add_done_callback(self._finished)
+        task.add_done_callback(self._in_flight.discard)
         return task
-
-    def _finished(self, task: asyncio.Task[None]) -> None:
-        self._in_flight.discard(task)
-        self._room.set()
 
     async def _invoke(
         self, receiver: ServiceBusReceiver, messages: list[ServiceBusReceivedMessage], renew: bool

@@ -28,6 +28,7 @@ from funchost.bindings.servicebus.config import (
 from funchost.bindings.servicebus.messages import Values, data_datum, trigger_event
 from funchost.bindings.servicebus.provider import output_messages
 from funchost.bindings.servicebus.sdktype import model_binding_datum
+from funchost.bindings.servicebus.slots import shares
 from funchost.config_section import Section
 from funchost.errors import BindingError, ConfigError
 
@@ -293,3 +294,11 @@ def test_connections_by_string_or_identity() -> None:
     with pytest.raises(BindingError, match="not a Service Bus connection string") as raised:
         service_bus_connection(named, ctx({"SB": "SharedAccessKey=secret-3"}))
     assert "secret-3" not in str(raised.value)
+
+
+def test_receivers_share_concurrent_calls_and_prefetch_without_losing_any() -> None:
+    """maxConcurrentCalls and prefetchCount split over the receivers, remainder first."""
+    assert shares(16, 2) == [8, 8]
+    assert shares(3, 2) == [2, 1]
+    assert shares(0, 2) == [0, 0]
+    assert shares(1, 1) == [1]
