@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from funchost.bindings.base import BindingContext, BindingSpec
 from funchost.bindings.eventhubs.config import EventHubsOptions, connection_name
-from funchost.bindings.shared.connections import Connection, ConnectionNotFound, resolve_connection
+from funchost.bindings.shared.connections import Connection, binding_connection
 from funchost.bindings.shared.storage import identity_credential
 from funchost.errors import BindingError
 
@@ -108,12 +108,7 @@ def event_hub_connection(
         )
     if _looks_like_connection_string(name):
         raise BindingError(f"connection {_REDACTED}; expected the name of an app setting")
-    try:
-        connection = resolve_connection(name, ctx.settings)
-    except ConnectionNotFound as exc:
-        raise BindingError(
-            f"{exc}; expected one of them in local.settings.json Values or the environment"
-        ) from None
+    connection = binding_connection(name, ctx.settings)
     if connection.connection_string is not None:
         namespace, entity = _parse(connection)
     else:

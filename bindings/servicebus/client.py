@@ -15,7 +15,7 @@ import contextlib
 from typing import TYPE_CHECKING, Any
 
 from funchost.bindings.base import BindingContext, BindingSpec
-from funchost.bindings.shared.connections import Connection, ConnectionNotFound, resolve_connection
+from funchost.bindings.shared.connections import Connection, binding_connection
 from funchost.config_section import lookup
 from funchost.errors import BindingError
 
@@ -34,12 +34,7 @@ def service_bus_connection(spec: BindingSpec, ctx: BindingContext) -> Connection
     raw = lookup(spec.properties, "connection", None)
     name = raw.strip() if isinstance(raw, str) and raw.strip() else DEFAULT_CONNECTION
     where = f"function '{ctx.function_name}': binding '{spec.name}' ({spec.type})"
-    try:
-        connection = resolve_connection(name, ctx.settings)
-    except ConnectionNotFound as exc:
-        raise BindingError(
-            f"{where}: {exc}; expected one of them in local.settings.json Values or the environment"
-        ) from None
+    connection = binding_connection(name, ctx.settings, where)
     if connection.connection_string is not None:
         _check_string(connection, where)
     elif namespace(connection) is None:

@@ -7,7 +7,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from funchost.errors import FunchostError
+from funchost.errors import BindingError, FunchostError
 
 _PREFIX = "AzureWebJobs"
 _EMPTY: Mapping[str, str] = MappingProxyType({})
@@ -102,6 +102,17 @@ def resolve_connection(
         tried = [*_prefixed(name), f"ConnectionStrings:{name}", f"ConnectionStrings__{name}"]
         raise ConnectionNotFound(name, tried + [f"{prefix}__*" for prefix in _prefixed(name)])
     return found
+
+
+def binding_connection(name: str, settings: Mapping[str, str], where: str = "") -> Connection:
+    """A binding's connection, or a BindingError that says where it was looked for."""
+    try:
+        return resolve_connection(name, settings)
+    except ConnectionNotFound as exc:
+        prefix = f"{where}: " if where else ""
+        raise BindingError(
+            f"{prefix}{exc}; expected one of them in local.settings.json Values or the environment"
+        ) from None
 
 
 def _prefixed(name: str) -> list[str]:

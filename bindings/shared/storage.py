@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
 from funchost.bindings.base import BindingContext, BindingProvider, BindingSpec, LocalService
-from funchost.bindings.shared.connections import Connection, ConnectionNotFound, resolve_connection
+from funchost.bindings.shared.connections import Connection, binding_connection
 from funchost.errors import BindingError, FunchostError
 
 if TYPE_CHECKING:
@@ -57,12 +57,7 @@ def storage_connection(spec: BindingSpec, ctx: BindingContext) -> Connection:
     """The connection a storage binding names (``AzureWebJobsStorage`` when it names none)."""
     name = _connection_name(spec)
     where = f"function '{ctx.function_name}': binding '{spec.name}' ({spec.type})"
-    try:
-        connection = resolve_connection(name, ctx.settings)
-    except ConnectionNotFound as exc:
-        raise BindingError(
-            f"{where}: {exc}; expected one of them in local.settings.json Values or the environment"
-        ) from None
+    connection = binding_connection(name, ctx.settings, where)
     _check(connection, _kind_of(spec.type), where)
     unavailable = development_unavailable(connection, ctx)
     if unavailable is not None:
