@@ -23,20 +23,15 @@ from funchost.bindings.eventhubs.listener import (
     EventHubTriggerListener,
 )
 from funchost.bindings.eventhubs.output import EventHubOutput, Producers
+from funchost.bindings.shared.failures import located
 from funchost.bindings.shared.hoststorage import HostStorageProvider, files_instead, host_storage
 from funchost.bindings.shared.storage import close_clients
 from funchost.bindings.shared.typeddata import is_deferred
-from funchost.errors import BindingError, FunchostError
+from funchost.errors import FunchostError
 
 
 def _where(spec: BindingSpec) -> str:
     return f"binding '{spec.name}' ({spec.type})"
-
-
-def _prefixed(spec: BindingSpec, exc: FunchostError) -> BindingError:
-    message = str(exc)
-    where = _where(spec)
-    return BindingError(message if message.startswith(where) else f"{where}: {message}")
 
 
 def trigger_config(spec: BindingSpec, ctx: BindingContext) -> EventHubTriggerConfig:
@@ -47,7 +42,7 @@ def trigger_config(spec: BindingSpec, ctx: BindingContext) -> EventHubTriggerCon
         connection = event_hub_connection(spec, ctx, props.event_hub)
         storage = host_storage(ctx)
     except FunchostError as exc:
-        raise _prefixed(spec, exc) from exc
+        raise located(_where(spec), exc) from exc
     return EventHubTriggerConfig(
         function_name=ctx.function_name,
         connection=connection,
@@ -100,7 +95,7 @@ class EventHubOutputProvider(BindingProvider):
         try:
             return EventHubOutput(spec, ctx, self._producers)
         except FunchostError as exc:
-            raise _prefixed(spec, exc) from exc
+            raise located(_where(spec), exc) from exc
 
     async def aclose(self) -> None:
         """Close the producers, then the shared credentials an identity connection made."""

@@ -28,6 +28,7 @@ from funchost.bindings.queue.config import (
 from funchost.bindings.queue.listener import QueueTriggerConfig, QueueTriggerListener
 from funchost.bindings.queue.messages import encode_body
 from funchost.bindings.shared.expressions import Template, compile_template, trigger_values
+from funchost.bindings.shared.failures import located
 from funchost.bindings.shared.outputs import output_bodies
 from funchost.bindings.shared.queuewatch import notify
 from funchost.bindings.shared.storage import (
@@ -61,7 +62,7 @@ class QueueOutput:
                     self._name, self._template = self._template.render({}).lower(), None
                     check_queue_name(self._name)
         except FunchostError as exc:
-            raise BindingError(_prefixed(where, exc)) from exc
+            raise located(where, exc) from exc
         self._where = where
         self._connection = storage_connection(spec, ctx)
         self._clients: dict[str, QueueClient] = {}
@@ -108,12 +109,6 @@ class QueueOutput:
             ) from exc
 
 
-def _prefixed(where: str, exc: FunchostError) -> str:
-    """The error with where it happened, unless it already starts with that."""
-    message = str(exc)
-    return message if message.startswith(where) else f"{where}: {message}"
-
-
 def trigger_config(spec: BindingSpec, ctx: BindingContext) -> QueueTriggerConfig:
     """Validate a queueTrigger binding: queue name, host.json options and connection."""
     where = f"binding '{spec.name}' (queueTrigger)"
@@ -121,7 +116,7 @@ def trigger_config(spec: BindingSpec, ctx: BindingContext) -> QueueTriggerConfig
         name = queue_name(spec.properties, template=False)
         options = queues_options(ctx.host_json, ctx.settings)
     except FunchostError as exc:
-        raise BindingError(_prefixed(where, exc)) from exc
+        raise located(where, exc) from exc
     return QueueTriggerConfig(
         function_name=ctx.function_name,
         queue=name,

@@ -36,7 +36,7 @@ from funchost.bindings.servicebus.config import (
 )
 from funchost.bindings.servicebus.listener import ServiceBusTriggerListener, TriggerConfig
 from funchost.bindings.shared.expressions import Template, compile_template, trigger_values
-from funchost.bindings.shared.failures import first_line
+from funchost.bindings.shared.failures import first_line, located
 from funchost.bindings.shared.outputs import output_bodies
 from funchost.bindings.shared.typeddata import is_deferred
 from funchost.errors import BindingError, FunchostError
@@ -50,11 +50,6 @@ TEXT_PLAIN = "text/plain"
 OCTET_STREAM = "application/octet-stream"
 
 
-def _prefixed(where: str, exc: FunchostError) -> str:
-    message = str(exc)
-    return message if message.startswith(where) else f"{where}: {message}"
-
-
 def trigger_config(spec: BindingSpec, ctx: BindingContext) -> TriggerConfig:
     """Validate a serviceBusTrigger binding: entity, options, flags and connection."""
     where = f"binding '{spec.name}' (serviceBusTrigger)"
@@ -65,7 +60,7 @@ def trigger_config(spec: BindingSpec, ctx: BindingContext) -> TriggerConfig:
         sessions = bool(flag(spec.properties, "isSessionsEnabled"))
         auto_complete = flag(spec.properties, "autoCompleteMessages")
     except FunchostError as exc:
-        raise BindingError(_prefixed(where, exc)) from exc
+        raise located(where, exc) from exc
     for warning in legacy_keys(ctx.host_json):
         ctx.warn(warning)
     auto = options.auto_complete_messages if auto_complete is None else auto_complete
@@ -123,7 +118,7 @@ class ServiceBusOutput:
         try:
             entity = output_entity(spec.properties)
         except FunchostError as exc:
-            raise BindingError(_prefixed(self._where, exc)) from exc
+            raise located(self._where, exc) from exc
         self._topic = entity.topic is not None
         self._name = str(entity.topic if self._topic else entity.queue)
         self._template: Template | None = None

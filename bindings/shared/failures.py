@@ -1,6 +1,14 @@
-"""How bindings read the errors of the Azure SDKs, in one place."""
+"""How bindings read the errors of the Azure SDKs, and say where an error happened."""
 
 from __future__ import annotations
+
+from funchost.errors import BindingError, FunchostError
+
+
+def located(where: str, exc: FunchostError) -> BindingError:
+    """The error as a BindingError that starts with where it happened (once, not twice)."""
+    message = str(exc)
+    return BindingError(message if message.startswith(where) else f"{where}: {message}")
 
 
 def first_line(exc: BaseException) -> str:
