@@ -37,6 +37,8 @@ _ENTRIES = [
     ("serviceBus", "funchost.bindings.servicebus:SERVICE_BUS_OUTPUT"),
     ("eventHubTrigger", "funchost.bindings.eventhubs:EVENT_HUB_TRIGGER"),
     ("eventHub", "funchost.bindings.eventhubs:EVENT_HUB_OUTPUT"),
+    ("cosmosDBTrigger", "funchost.bindings.cosmosdb:COSMOS_DB_TRIGGER"),
+    ("cosmosDB", "funchost.bindings.cosmosdb:COSMOS_DB"),
 ]
 # Keyed lower-cased: types are compared case-insensitively, as the Functions host does.
 _PROVIDERS: dict[str, tuple[str, str]] = {name.lower(): (name, target) for name, target in _ENTRIES}
@@ -44,7 +46,11 @@ _PROVIDERS: dict[str, tuple[str, str]] = {name.lower(): (name, target) for name,
 # Types the Azure Functions host knows that funchost does not serve yet: a clearer message
 # than "unknown" for an app that is valid in Azure.
 _PLANNED = [
-    *("cosmosDBTrigger", "cosmosDB"),
+    *("kafkaTrigger", "kafka", "sqlTrigger", "sql", "mysqlTrigger", "mysql"),
+    *("orchestrationTrigger", "activityTrigger", "entityTrigger", "durableClient"),
+    *("signalRTrigger", "signalR", "signalRConnectionInfo", "sendGrid", "twilioSms"),
+    *("rabbitMQTrigger", "rabbitMQ", "webPubSubTrigger", "webPubSub"),
+    *("mcpToolTrigger", "mcpResourceTrigger", "mcpPromptTrigger"),
 ]
 _PLANNED_LOWER = {t.lower(): t for t in _PLANNED}
 

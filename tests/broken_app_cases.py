@@ -74,14 +74,14 @@ FUNCTION_ERRORS = {
     "binding_types": [
         "function_app.py:6: function 'foo': binding 'x': unknown binding type 'fooTrigger'; "
         f"expected one of: {SUPPORTED}, {PLUGINS}",
-        "function_app.py:11: function 'work': binding 'docs': binding type 'cosmosDBTrigger' "
+        "function_app.py:11: function 'work': binding 'docs': binding type 'kafkaTrigger' "
         f"is not supported by funchost yet; supported types: {SUPPORTED}",
     ],
     "generic_unsupported": [
         "function_app.py:6: function 'reads': binding 'doc': unknown binding type 'fooInput'; "
         f"expected one of: {SUPPORTED}, {PLUGINS}",
         "function_app.py:12: function 'relays': 2 problems: (1) binding 'out': binding type "
-        f"'cosmosDB' is not supported by funchost yet; supported types: {SUPPORTED}; "
+        f"'sql' is not supported by funchost yet; supported types: {SUPPORTED}; "
         "(2) binding 'item': unknown binding type 'barTrigger'; expected one of: "
         f"{SUPPORTED}, {PLUGINS}",
     ],

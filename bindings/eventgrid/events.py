@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from azure.functions.meta import Datum
 
+from funchost.bindings.shared.outputs import preview
 from funchost.errors import BindingError
 
 Schema = Literal["EventGridEvent", "CloudEvent"]
@@ -83,7 +84,7 @@ def _event_object(item: Any, index: int) -> dict[str, Any]:
             item = json.loads(item)
         except ValueError:
             raise BindingError(
-                f"event {index} is not JSON: {_preview(item)}; expected an event object"
+                f"event {index} is not JSON: {preview(item)}; expected an event object"
             ) from None
     if not isinstance(item, dict):
         raise BindingError(
@@ -124,7 +125,3 @@ def _kind(value: Any) -> str:
     if isinstance(value, list):
         return "a list"
     return "null" if value is None else f"a {type(value).__name__}"
-
-
-def _preview(text: str) -> str:
-    return repr(text if len(text) <= 40 else text[:40] + "...")

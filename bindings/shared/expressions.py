@@ -83,17 +83,36 @@ class Template:
         return "".join(parts)
 
     def _evaluate(self, token: _Token, lowered: dict[str, Any], values: Mapping[str, Any]) -> str:
-        root = token.path[0].lower()
         if token.builtin is not None and not _shadowed(token, lowered):
             return _builtin(token)
+        return _to_text(self._lookup(token, lowered, values), token, self.where)
+
+    def _lookup(self, token: _Token, lowered: dict[str, Any], values: Mapping[str, Any]) -> Any:
+        """The value an expression names (not yet text); ExpressionError when there is none."""
+        root = token.path[0].lower()
         if root not in lowered:
             known = ", ".join(sorted(values, key=str.lower)) or "no values"
             raise ExpressionError(
                 f"{self.where}: no value for named parameter '{token.path[0]}' "
                 f"(in '{{{token.source}}}'); this invocation has: {known}"
             )
-        value = _walk(lowered[root], token, self.where)
-        return _to_text(value, token, self.where)
+        return _walk(lowered[root], token, self.where)
+
+    def values(self, values: Mapping[str, Any]) -> list[tuple[str, Any]]:
+        """(expression as written, value) for each distinct expression, values not made text.
+
+        For bindings that pass values on typed (Cosmos DB's SQL parameters), not spliced in.
+        """
+        lowered = {name.lower(): value for name, value in values.items()}
+        found: dict[str, Any] = {}
+        for token in self.tokens:
+            if token.literal is not None or token.source in found:
+                continue
+            if token.builtin is not None and not _shadowed(token, lowered):
+                found[token.source] = _builtin(token)
+            else:
+                found[token.source] = self._lookup(token, lowered, values)
+        return list(found.items())
 
 
 def compile_template(text: str, where: str) -> Template:

@@ -61,3 +61,41 @@ def _item_text(item: Any) -> str:
     if isinstance(item, Mapping | list):
         return json.dumps(item, indent=2, ensure_ascii=False)
     return json.dumps(item)
+
+
+def output_objects(datum: Datum, what: str) -> list[dict[str, Any]]:
+    """The JSON objects an output value holds: one object, or an array of them.
+
+    For outputs whose items are documents (a table entity, a Cosmos DB item); ``what`` names
+    the item in messages ("a table entity").
+    """
+    value = datum.value
+    if datum.type is None or value is None:
+        return []
+    if datum.type == "bytes":
+        value = bytes(value).decode("utf-8", "replace")
+    elif datum.type not in ("json", "string"):
+        raise BindingError(
+            f"cannot write a {datum.type!r} value as {what}; expected a dict, a list of "
+            "dicts, or their JSON"
+        )
+    try:
+        parsed = json.loads(value)
+    except ValueError:
+        raise BindingError(
+            f"the value is not JSON: {preview(str(value))}; expected {what} as a JSON object, "
+            "or a JSON array of them"
+        ) from None
+    items = parsed if isinstance(parsed, list) else [parsed]
+    for index, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise BindingError(
+                f"item {index} is {type(item).__name__} {preview(json.dumps(item))}; "
+                f"expected {what} as a JSON object"
+            )
+    return items
+
+
+def preview(text: str) -> str:
+    """The start of a value, quoted, for a message."""
+    return repr(text if len(text) <= 40 else text[:40] + "...")

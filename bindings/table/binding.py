@@ -18,6 +18,7 @@ from azure.functions.meta import Datum
 
 from funchost.bindings.base import BindingContext, BindingSpec, TriggerEvent
 from funchost.bindings.shared.expressions import trigger_values
+from funchost.bindings.shared.outputs import output_objects
 from funchost.bindings.shared.storage import (
     StorageProvider,
     storage_connection,
@@ -28,7 +29,6 @@ from funchost.bindings.table.entities import (
     Entity,
     entity_from_item,
     entity_json,
-    output_items,
 )
 from funchost.errors import BindingError, FunchostError
 
@@ -131,7 +131,9 @@ class TableOutput(_TableBinding):
         """Validate every entity first, then write them partition by partition."""
         values = self.values(event)
         try:
-            entities = [self._entity(item, values) for item in output_items(datum)]
+            entities = [
+                self._entity(item, values) for item in output_objects(datum, "a table entity")
+            ]
         except BindingError as exc:
             raise BindingError(f"{self.where}: {exc}") from None
         if not entities:

@@ -24,8 +24,6 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from azure.functions.meta import Datum
-
 from funchost.errors import BindingError
 
 INT64 = (-(2**63), 2**63 - 1)
@@ -79,35 +77,6 @@ class Entity:
         return self.properties["PartitionKey"], self.properties["RowKey"]
 
 
-def output_items(datum: Datum) -> list[dict[str, Any]]:
-    """The JSON objects an output value holds (ReadAsEnumerable, then one JObject each)."""
-    value = datum.value
-    if datum.type is None or value is None:
-        return []
-    if datum.type == "bytes":
-        value = bytes(value).decode("utf-8", "replace")
-    elif datum.type not in ("json", "string"):
-        raise BindingError(
-            f"cannot write a {datum.type!r} value as a table entity; expected a dict, a list "
-            "of dicts, or their JSON"
-        )
-    try:
-        parsed = json.loads(value)
-    except ValueError:
-        raise BindingError(
-            f"the value is not JSON: {_preview(str(value))}; expected an entity as a JSON "
-            "object, or a JSON array of them"
-        ) from None
-    items = parsed if isinstance(parsed, list) else [parsed]
-    for index, item in enumerate(items):
-        if not isinstance(item, dict):
-            raise BindingError(
-                f"item {index} is {type(item).__name__} {_preview(json.dumps(item))}; "
-                "expected an entity as a JSON object"
-            )
-    return items
-
-
 def entity_from_item(item: Mapping[str, Any]) -> tuple[dict[str, Any], str | None]:
     """The entity's properties (reserved names in their service casing) and its ETag."""
     properties: dict[str, Any] = {}
@@ -133,7 +102,3 @@ def _entity_value(name: str, value: Any) -> Any:
             raise BindingError(f"property '{name}' is {value}, beyond a 64-bit integer")
         return EntityProperty(value, EdmType.INT64)
     return json.dumps(value, indent=2, ensure_ascii=False)  # JToken.ToString()
-
-
-def _preview(text: str) -> str:
-    return repr(text if len(text) <= 40 else text[:40] + "...")

@@ -8,8 +8,8 @@ def foo(x: str) -> None:
     pass
 
 
-@app.cosmos_db_trigger(arg_name="docs", connection="Cosmos", database_name="db", container_name="c")
-def work(docs: func.DocumentList) -> None:
+@app.kafka_trigger(arg_name="docs", topic="t", broker_list="BrokerList", consumer_group="$Default")
+def work(docs: func.KafkaEvent) -> None:
     pass
 
 

@@ -10,7 +10,7 @@ def reads(req: func.HttpRequest, doc: str) -> str:
 
 
 @app.generic_trigger(arg_name="item", type="barTrigger")
-@app.generic_output_binding(arg_name="out", type="cosmosDB", database_name="db")
+@app.generic_output_binding(arg_name="out", type="sql", command_text="dbo.Items")
 def relays(item: str, out: func.Out[str]) -> None:
     out.set(item)
 

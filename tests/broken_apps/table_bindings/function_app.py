@@ -31,7 +31,11 @@ def bad_name(req: func.HttpRequest, row: func.Out[str]) -> str:
 
 @app.route(route="filter-and-row")
 @app.table_input(
-    arg_name="row", table_name="people", partition_key="p", row_key="r", filter="Age gt 3",
+    arg_name="row",
+    table_name="people",
+    partition_key="p",
+    row_key="r",
+    filter="Age gt 3",
     connection="AzureWebJobsStorage",
 )
 def filter_and_row(req: func.HttpRequest, row: str) -> str:
