@@ -21,9 +21,7 @@ def plain(docs: func.DocumentList | None) -> object:
 
 
 @app.route(route="write", methods=["POST"])
-@app.cosmos_db_output(
-    arg_name="doc", database_name="%DB%", container_name="items", connection=CONN
-)
+@app.cosmos_db_output(arg_name="doc", database_name="%DB%", container_name="items", connection=CONN)
 def write(req: func.HttpRequest, doc: func.Out[func.Document]) -> str:
     """The request body is the item (upserted)."""
     doc.set(func.Document.from_json(req.get_body().decode()))
@@ -107,9 +105,7 @@ def partition(req: func.HttpRequest, docs: func.DocumentList) -> func.HttpRespon
 
 
 @app.route(route="all", methods=["GET"])
-@app.cosmos_db_input(
-    arg_name="docs", database_name="%DB%", container_name="items", connection=CONN
-)
+@app.cosmos_db_input(arg_name="docs", database_name="%DB%", container_name="items", connection=CONN)
 def everything(req: func.HttpRequest, docs: func.DocumentList) -> func.HttpResponse:
     """Every item: no id, no query."""
     return answer(sorted(plain(docs) or [], key=lambda d: str(d["id"])))

@@ -81,7 +81,7 @@ def test_the_leases_cannot_live_in_the_monitored_container() -> None:
 
 
 def test_leases_must_be_renewed_before_they_expire() -> None:
-    with pytest.raises(BindingError, match="'leaseRenewInterval' .* must be shorter"):
+    with pytest.raises(BindingError, match=r"'leaseRenewInterval' .* must be shorter"):
         trigger_config(trigger(leaseRenewInterval=5000, leaseExpirationInterval=5000))
 
 
