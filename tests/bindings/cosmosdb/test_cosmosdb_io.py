@@ -104,3 +104,18 @@ def test_an_output_value_that_is_not_an_object_is_refused_with_the_binding_named
     line = host.wait_for("expected a Cosmos DB item")
     assert "binding 'doc' (cosmosDB): item 0 is int '1'; expected a Cosmos DB item" in line
     assert stored(cosmos, database) == []
+
+
+def test_sdk_type_parameters_get_live_clients_from_the_extensions_converter(
+    start_host: StartHost, cosmos: CosmosPeer, database: str
+) -> None:
+    host = start_host(
+        APPS / "cosmos_sdk_types", env={"Cosmos": cosmos.connection_string, "DB": database}
+    )
+    CosmosClient.from_connection_string(cosmos.connection_string).get_database_client(
+        database
+    ).get_container_client("items").upsert_item({"id": "1", "pk": "a", "name": "Ann"})
+    assert get(host, "/api/container/a/1").json() == {"type": "ContainerProxy", "name": "Ann"}
+    assert get(host, "/api/database").json() == {"type": "DatabaseProxy", "containers": ["items"]}
+    found = get(host, "/api/client").json()
+    assert found["type"] == "CosmosClient" and database in found["databases"]
