@@ -244,6 +244,9 @@ def test_feed_ranges_and_partition_keys_filter_the_feed(cosmos: CosmosPeer) -> N
             assert ids(docs) == ["a", "b"]
             docs, _ = await feed(c, partition_key_range_id="0", start_time="Beginning")
             assert ids(docs) == ["a", "b", "c"]
+            # A bare etag is a V1 continuation; with a partition key it is scoped by the header.
+            docs, _ = await feed(c, partition_key="p1", continuation='"1"')
+            assert ids(docs) == ["b"]
 
     run(body)
 
@@ -259,6 +262,21 @@ def test_batches_are_recorded_and_deletes_leave_the_feed(cosmos: CosmosPeer) -> 
             await c.delete_item("gone", partition_key="p")
             docs, _ = await feed(c, start_time="Beginning")
             assert ids(docs) == ["kept", "x", "y"]
+
+    run(body)
+
+
+def test_a_recreated_container_starts_a_new_feed(cosmos: CosmosPeer) -> None:
+    async def body() -> None:
+        async with CosmosClient.from_connection_string(cosmos.connection_string) as client:
+            db = await client.create_database_if_not_exists("db")
+            name, key = f"c{next(_names)}", PartitionKey("/pk")
+            await write(await db.create_container(name, partition_key=key), "old")
+            await db.delete_container(name)
+            again = await db.create_container(name, partition_key=key)
+            await write(again, "new")
+            docs, _ = await feed(again, start_time="Beginning")
+            assert ids(docs) == ["new"]
 
     run(body)
 

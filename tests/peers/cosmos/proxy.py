@@ -30,11 +30,14 @@ log = logging.getLogger("cosmos-peer")
 HOP_HEADERS = {"host", "content-length", "transfer-encoding", "connection", "keep-alive"}
 DOCS = re.compile(r"^dbs/([^/]+)/colls/([^/]+)/docs$")
 DOC = re.compile(r"^dbs/([^/]+)/colls/([^/]+)/docs/([^/]+)$")
+PKRANGES = re.compile(r"^dbs/([^/]+)/colls/([^/]+)/pkranges$")
 COLL = re.compile(r"^dbs/([^/]+)/colls/([^/]+)$")
 DB = re.compile(r"^dbs/([^/]+)$")
 # cosmosdb-server 1.0.1 dereferences the missing document while checking the partition key.
 MISSING_DOC_500 = "Cannot read properties of undefined"
 ContainerKey = tuple[str, str]
+# cosmosdb-server has one physical partition: one key range, "0", from "" to "FF".
+ONLY_RANGE = "0"
 
 
 @dataclass
@@ -89,6 +92,8 @@ class CosmosProxy:
                 return await self._change_feed(request, key)
             if method == "POST" and not _is_query(request.headers):
                 return await self._write(request, key)
+        if method == "GET" and PKRANGES.match(path):
+            return await self._partition_key_ranges(request)
         if doc := DOC.match(path):
             return await self._document(request, _names(doc), unquote(doc.group(3)))
         if method == "DELETE" and (coll := COLL.match(path)):
@@ -117,6 +122,18 @@ class CosmosProxy:
                 for location in account.get(kind, []):
                     location["databaseAccountEndpoint"] = self.public_url
             answer_.body = json.dumps(account).encode()
+        return answer_.response()
+
+    async def _partition_key_ranges(self, request: web.Request) -> web.StreamResponse:
+        # cosmosdb-server numbers its one range 0; the service's ids are strings ("0"), and
+        # consumers that name leases after them expect strings.
+        answer_ = await self.forward(request)
+        ranges = answer_.json()
+        if answer_.status == 200 and isinstance(ranges, dict):
+            for pk_range in ranges.get("PartitionKeyRanges", []):
+                pk_range["id"] = str(pk_range.get("id"))
+                pk_range["parents"] = [str(parent) for parent in pk_range.get("parents", [])]
+            answer_.body = json.dumps(ranges).encode()
         return answer_.response()
 
     async def _write(self, request: web.Request, key: ContainerKey) -> web.StreamResponse:
@@ -171,6 +188,9 @@ class CosmosProxy:
             feed = FeedRequest.parse(request.headers)
         except FeedRequestError as error:
             return _error(400, "BadRequest", str(error))
+        range_id = request.headers.get("x-ms-documentdb-partitionkeyrangeid", ONLY_RANGE)
+        if range_id != ONLY_RANGE:
+            return _range_gone(range_id)
         definition = await self._definition(key)
         if isinstance(definition, Forwarded):
             return definition.response()
@@ -243,6 +263,14 @@ def _error(status: int, code: str, message: str) -> web.Response:
     body = json.dumps({"code": code, "message": message}).encode()
     headers = {"content-type": "application/json", "x-ms-activity-id": str(uuid.uuid4())}
     return web.Response(status=status, headers=headers, body=body)
+
+
+def _range_gone(range_id: str) -> web.Response:
+    gone = _error(
+        410, "Gone", f"partition key range {range_id!r} does not exist (the peer has '0')"
+    )
+    gone.headers["x-ms-substatus"] = "1002"  # PartitionKeyRangeGone: the SDK re-reads the ranges
+    return gone
 
 
 def _not_found() -> web.Response:
