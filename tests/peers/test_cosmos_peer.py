@@ -266,6 +266,16 @@ def test_batches_are_recorded_and_deletes_leave_the_feed(cosmos: CosmosPeer) -> 
     run(body)
 
 
+def test_all_versions_and_deletes_mode_is_refused(cosmos: CosmosPeer) -> None:
+    async def body() -> None:
+        async with container(cosmos) as c:
+            with pytest.raises(exceptions.CosmosHttpResponseError) as refused:
+                await feed(c, mode="AllVersionsAndDeletes", start_time="Now")
+            assert refused.value.status_code == 400
+
+    run(body)
+
+
 def test_a_recreated_container_starts_a_new_feed(cosmos: CosmosPeer) -> None:
     async def body() -> None:
         async with CosmosClient.from_connection_string(cosmos.connection_string) as client:

@@ -13,6 +13,7 @@ import json
 import logging
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, unquote
@@ -95,7 +96,7 @@ class CosmosProxy:
         if method == "GET" and PKRANGES.match(path):
             return await self._partition_key_ranges(request)
         if doc := DOC.match(path):
-            return await self._document(request, _names(doc), unquote(doc.group(3)))
+            return await self._document(request, _names(doc))
         if method == "DELETE" and (coll := COLL.match(path)):
             return await self._drop(request, lambda key: key == _names(coll))
         if method == "DELETE" and (db := DB.match(path)):
@@ -138,12 +139,25 @@ class CosmosProxy:
 
     async def _write(self, request: web.Request, key: ContainerKey) -> web.StreamResponse:
         body = await _batch_with_partition_keys(request)
-        # Writes to one container pass one at a time, so the log's order is the server's.
+        return (await asyncio.shield(self._forward_write(request, key, body))).response()
+
+    async def _forward_write(
+        self, request: web.Request, key: ContainerKey, body: bytes | None = None
+    ) -> Forwarded:
+        """Forward a write and record it; shielded by callers, so a client that hangs up
+        cannot leave a write the server applied out of the record."""
+        # Writes to one container pass one at a time, so the record's order is the server's.
         async with self._lock(key):
             answer_ = await self.forward(request, body)
-            if answer_.status < 300:
+            if answer_.status >= 300:
+                return answer_
+            if request.method == "DELETE":
+                pk = normalize_partition_key(request.headers.get("x-ms-documentdb-partitionkey"))
+                doc_id = unquote(request.rel_url.raw_path.rstrip("/").rsplit("/", 1)[1])
+                self.logs.setdefault(key, ContainerLog()).remove(pk, doc_id)
+            else:
                 await self._record(request, key, answer_)
-        return answer_.response()
+        return answer_
 
     async def _record(self, request: web.Request, key: ContainerKey, answer_: Forwarded) -> None:
         pk = normalize_partition_key(request.headers.get("x-ms-documentdb-partitionkey"))
@@ -156,9 +170,7 @@ class CosmosProxy:
             for operation, result in zip(operations, body, strict=False):
                 _record_batch_result(container, pk, operation, result)
 
-    async def _document(
-        self, request: web.Request, key: ContainerKey, doc_id: str
-    ) -> web.StreamResponse:
+    async def _document(self, request: web.Request, key: ContainerKey) -> web.StreamResponse:
         if request.method == "GET":
             answer_ = await self.forward(request)
             if answer_.status == 500 and MISSING_DOC_500 in answer_.body.decode(errors="replace"):
@@ -166,16 +178,11 @@ class CosmosProxy:
             return answer_.response()
         if request.method not in ("PUT", "PATCH", "DELETE"):
             return (await self.forward(request)).response()
-        async with self._lock(key):
-            answer_ = await self.forward(request)
-            if answer_.status < 300 and request.method == "DELETE":
-                pk = normalize_partition_key(request.headers.get("x-ms-documentdb-partitionkey"))
-                self.logs.setdefault(key, ContainerLog()).remove(pk, doc_id)
-            elif answer_.status < 300:
-                await self._record(request, key, answer_)
-        return answer_.response()
+        return (await asyncio.shield(self._forward_write(request, key))).response()
 
-    async def _drop(self, request: web.Request, dropped: Any) -> web.StreamResponse:
+    async def _drop(
+        self, request: web.Request, dropped: Callable[[ContainerKey], bool]
+    ) -> web.StreamResponse:
         answer_ = await self.forward(request)
         if answer_.status < 300:
             for key in [key for key in self.logs.keys() | self.definitions.keys() if dropped(key)]:
