@@ -24,6 +24,7 @@ from multidict import CIMultiDict, CIMultiDictProxy
 
 from .changefeed import FeedRequest, FeedRequestError, answer
 from .feed import ContainerLog, normalize_partition_key
+from .scoping import scope_query
 
 log = logging.getLogger("cosmos-peer")
 
@@ -93,6 +94,8 @@ class CosmosProxy:
                 return await self._change_feed(request, key)
             if method == "POST" and not _is_query(request.headers):
                 return await self._write(request, key)
+            if method == "POST" and "x-ms-documentdb-partitionkey" in request.headers:
+                return await self._scoped_query(request, key)
         if method == "GET" and PKRANGES.match(path):
             return await self._partition_key_ranges(request)
         if doc := DOC.match(path):
@@ -136,6 +139,17 @@ class CosmosProxy:
                 pk_range["parents"] = [str(parent) for parent in pk_range.get("parents", [])]
             answer_.body = json.dumps(ranges).encode()
         return answer_.response()
+
+    async def _scoped_query(self, request: web.Request, key: ContainerKey) -> web.StreamResponse:
+        # cosmosdb-server ignores the partition key header of a query: write it into the query.
+        definition = await self._definition(key)
+        if isinstance(definition, Forwarded):
+            return definition.response()
+        query = json.loads(await request.read())
+        paths = list(definition["partitionKey"].get("paths", []))
+        header = request.headers["x-ms-documentdb-partitionkey"]
+        scoped = scope_query(query, header, paths) if isinstance(query, dict) else query
+        return (await self.forward(request, json.dumps(scoped).encode())).response()
 
     async def _write(self, request: web.Request, key: ContainerKey) -> web.StreamResponse:
         body = await _batch_with_partition_keys(request)
