@@ -67,18 +67,39 @@ def test_crud_and_queries_pass_through(cosmos: CosmosPeer) -> None:
             query = "SELECT * FROM c WHERE c.n >= @n ORDER BY c.n"
             found = c.query_items(query, parameters=[{"name": "@n", "value": 2}])
             assert ids([doc async for doc in found]) == ["b", "c"]
-            # cosmosdb-server scopes a query by its WHERE only (README: limits).
-            in_p2 = c.query_items(
-                "SELECT VALUE c.id FROM c WHERE c.pk = @pk",
-                parameters=[{"name": "@pk", "value": "p2"}],
-                partition_key="p2",
-            )
+            in_p2 = c.query_items("SELECT VALUE c.id FROM c", partition_key="p2")
             assert sorted([doc async for doc in in_p2]) == ["b", "c"]
             await c.replace_item("a", {"id": "a", "pk": "p1", "n": 10})
             await c.patch_item("b", "p2", [{"op": "set", "path": "/n", "value": 20}])
             await c.delete_item("c", partition_key="p2")
             every = [doc async for doc in c.query_items("SELECT * FROM c")]
             assert {doc["id"]: doc["n"] for doc in every} == {"a": 10, "b": 20}
+
+    run(body)
+
+
+def test_a_partition_key_scopes_a_query(cosmos: CosmosPeer) -> None:
+    async def body() -> None:
+        async with container(cosmos) as c:
+            await write(c, "a", "b", pk="p1", n=1)
+            await write(c, "c", pk="p2", n=2)
+            await c.upsert_item({"id": "d", "pk": "p1", "order": "where"})
+
+            async def query(text: str, **kwargs: Any) -> list[Any]:
+                return [doc async for doc in c.query_items(text, partition_key="p1", **kwargs)]
+
+            assert ids(await query("SELECT * FROM c ORDER BY c.id")) == ["a", "b", "d"]
+            assert await query("SELECT VALUE COUNT(1) FROM c") == [3]
+            n = [{"name": "@n", "value": 1}]
+            assert ids(
+                await query("SELECT * FROM root r WHERE r.n = @n OR r.n = 2", parameters=n)
+            ) == [
+                "a",
+                "b",
+            ]
+            assert await query("SELECT VALUE c.id FROM c WHERE c['order'] = 'where'") == ["d"]
+            top = "SELECT TOP 1 c['order'] FROM c WHERE IS_DEFINED(c['order'])"
+            assert await query(top) == [{"order": "where"}]
 
     run(body)
 
@@ -244,6 +265,9 @@ def test_feed_ranges_and_partition_keys_filter_the_feed(cosmos: CosmosPeer) -> N
             assert ids(docs) == ["a", "b"]
             docs, _ = await feed(c, partition_key_range_id="0", start_time="Beginning")
             assert ids(docs) == ["a", "b", "c"]
+            # A bare etag is a V1 continuation; with a partition key it is scoped by the header.
+            docs, _ = await feed(c, partition_key="p1", continuation='"1"')
+            assert ids(docs) == ["b"]
 
     run(body)
 
@@ -259,6 +283,31 @@ def test_batches_are_recorded_and_deletes_leave_the_feed(cosmos: CosmosPeer) -> 
             await c.delete_item("gone", partition_key="p")
             docs, _ = await feed(c, start_time="Beginning")
             assert ids(docs) == ["kept", "x", "y"]
+
+    run(body)
+
+
+def test_all_versions_and_deletes_mode_is_refused(cosmos: CosmosPeer) -> None:
+    async def body() -> None:
+        async with container(cosmos) as c:
+            with pytest.raises(exceptions.CosmosHttpResponseError) as refused:
+                await feed(c, mode="AllVersionsAndDeletes", start_time="Now")
+            assert refused.value.status_code == 400
+
+    run(body)
+
+
+def test_a_recreated_container_starts_a_new_feed(cosmos: CosmosPeer) -> None:
+    async def body() -> None:
+        async with CosmosClient.from_connection_string(cosmos.connection_string) as client:
+            db = await client.create_database_if_not_exists("db")
+            name, key = f"c{next(_names)}", PartitionKey("/pk")
+            await write(await db.create_container(name, partition_key=key), "old")
+            await db.delete_container(name)
+            again = await db.create_container(name, partition_key=key)
+            await write(again, "new")
+            docs, _ = await feed(again, start_time="Beginning")
+            assert ids(docs) == ["new"]
 
     run(body)
 

@@ -61,7 +61,7 @@ async def serve(args: argparse.Namespace) -> None:
 
 async def _start_proxy(inner_url: str, port: int) -> tuple[web.AppRunner, int]:
     app = web.Application(client_max_size=16 * 1024 * 1024)
-    # The public URL is known only once bound (port 0): the proxy reads it through a holder.
+    # The public URL is known only once bound (port 0); set before the first request arrives.
     proxy = CosmosProxy(inner_url, public_url="")
     app.router.add_route("*", "/{tail:.*}", proxy.handle)
     app.on_startup.append(lambda _app: proxy.start())

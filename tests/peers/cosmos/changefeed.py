@@ -23,7 +23,7 @@ from typing import Any
 
 from azure.cosmos.partition_key import _get_partition_key_from_partition_key_definition
 
-from .feed import ContainerLog, Entry
+from .feed import ContainerLog, Entry, normalize_partition_key
 
 INCREMENTAL = "incremental feed"
 
@@ -40,6 +40,7 @@ class FeedRequest:
     since: float | None  # epoch seconds, from If-Modified-Since
     limit: int | None
     epk: tuple[str, str] | None
+    partition_key: str | None  # a V1 read scoped to one key sends it as the usual header
 
     @classmethod
     def parse(cls, headers: Mapping[str, str]) -> FeedRequest:
@@ -50,7 +51,9 @@ class FeedRequest:
                 f"A-IM {headers.get('A-IM')!r}: the test peer implements only 'Incremental Feed'"
                 " (latest version); all-versions-and-deletes is not supported"
             )
-        return cls(_after(headers), _since(headers), _limit(headers), _epk(headers))
+        pk = headers.get("x-ms-documentdb-partitionkey")
+        scope = normalize_partition_key(pk) if pk else None
+        return cls(_after(headers), _since(headers), _limit(headers), _epk(headers), scope)
 
 
 def _after(headers: Mapping[str, str]) -> int | None:
@@ -141,10 +144,12 @@ def _etag(lsn: int) -> str:
 
 def _filter(request: FeedRequest, partition_key: dict[str, Any]) -> Callable[[Entry], bool]:
     in_range = _epk_filter(request.epk, partition_key)
-    since = request.since
+    since, scope = request.since, request.partition_key
 
     def keep(entry: Entry) -> bool:
         if since is not None and float(entry.doc.get("_ts", 0)) < since:
+            return False
+        if scope is not None and entry.partition_key != scope:
             return False
         return in_range(entry)
 

@@ -13,6 +13,7 @@ import json
 import logging
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, unquote
@@ -23,6 +24,7 @@ from multidict import CIMultiDict, CIMultiDictProxy
 
 from .changefeed import FeedRequest, FeedRequestError, answer
 from .feed import ContainerLog, normalize_partition_key
+from .scoping import scope_query
 
 log = logging.getLogger("cosmos-peer")
 
@@ -30,11 +32,14 @@ log = logging.getLogger("cosmos-peer")
 HOP_HEADERS = {"host", "content-length", "transfer-encoding", "connection", "keep-alive"}
 DOCS = re.compile(r"^dbs/([^/]+)/colls/([^/]+)/docs$")
 DOC = re.compile(r"^dbs/([^/]+)/colls/([^/]+)/docs/([^/]+)$")
+PKRANGES = re.compile(r"^dbs/([^/]+)/colls/([^/]+)/pkranges$")
 COLL = re.compile(r"^dbs/([^/]+)/colls/([^/]+)$")
 DB = re.compile(r"^dbs/([^/]+)$")
 # cosmosdb-server 1.0.1 dereferences the missing document while checking the partition key.
 MISSING_DOC_500 = "Cannot read properties of undefined"
 ContainerKey = tuple[str, str]
+# cosmosdb-server has one physical partition: one key range, "0", from "" to "FF".
+ONLY_RANGE = "0"
 
 
 @dataclass
@@ -89,8 +94,12 @@ class CosmosProxy:
                 return await self._change_feed(request, key)
             if method == "POST" and not _is_query(request.headers):
                 return await self._write(request, key)
+            if method == "POST" and "x-ms-documentdb-partitionkey" in request.headers:
+                return await self._scoped_query(request, key)
+        if method == "GET" and PKRANGES.match(path):
+            return await self._partition_key_ranges(request)
         if doc := DOC.match(path):
-            return await self._document(request, _names(doc), unquote(doc.group(3)))
+            return await self._document(request, _names(doc))
         if method == "DELETE" and (coll := COLL.match(path)):
             return await self._drop(request, lambda key: key == _names(coll))
         if method == "DELETE" and (db := DB.match(path)):
@@ -119,14 +128,50 @@ class CosmosProxy:
             answer_.body = json.dumps(account).encode()
         return answer_.response()
 
+    async def _partition_key_ranges(self, request: web.Request) -> web.StreamResponse:
+        # cosmosdb-server numbers its one range 0; the service's ids are strings ("0"), and
+        # consumers that name leases after them expect strings.
+        answer_ = await self.forward(request)
+        ranges = answer_.json()
+        if answer_.status == 200 and isinstance(ranges, dict):
+            for pk_range in ranges.get("PartitionKeyRanges", []):
+                pk_range["id"] = str(pk_range.get("id"))
+                pk_range["parents"] = [str(parent) for parent in pk_range.get("parents", [])]
+            answer_.body = json.dumps(ranges).encode()
+        return answer_.response()
+
+    async def _scoped_query(self, request: web.Request, key: ContainerKey) -> web.StreamResponse:
+        # cosmosdb-server ignores the partition key header of a query: write it into the query.
+        definition = await self._definition(key)
+        if isinstance(definition, Forwarded):
+            return definition.response()
+        query = json.loads(await request.read())
+        paths = list(definition["partitionKey"].get("paths", []))
+        header = request.headers["x-ms-documentdb-partitionkey"]
+        scoped = scope_query(query, header, paths) if isinstance(query, dict) else query
+        return (await self.forward(request, json.dumps(scoped).encode())).response()
+
     async def _write(self, request: web.Request, key: ContainerKey) -> web.StreamResponse:
         body = await _batch_with_partition_keys(request)
-        # Writes to one container pass one at a time, so the log's order is the server's.
+        return (await asyncio.shield(self._forward_write(request, key, body))).response()
+
+    async def _forward_write(
+        self, request: web.Request, key: ContainerKey, body: bytes | None = None
+    ) -> Forwarded:
+        """Forward a write and record it; shielded by callers, so a client that hangs up
+        cannot leave a write the server applied out of the record."""
+        # Writes to one container pass one at a time, so the record's order is the server's.
         async with self._lock(key):
             answer_ = await self.forward(request, body)
-            if answer_.status < 300:
+            if answer_.status >= 300:
+                return answer_
+            if request.method == "DELETE":
+                pk = normalize_partition_key(request.headers.get("x-ms-documentdb-partitionkey"))
+                doc_id = unquote(request.rel_url.raw_path.rstrip("/").rsplit("/", 1)[1])
+                self.logs.setdefault(key, ContainerLog()).remove(pk, doc_id)
+            else:
                 await self._record(request, key, answer_)
-        return answer_.response()
+        return answer_
 
     async def _record(self, request: web.Request, key: ContainerKey, answer_: Forwarded) -> None:
         pk = normalize_partition_key(request.headers.get("x-ms-documentdb-partitionkey"))
@@ -139,9 +184,7 @@ class CosmosProxy:
             for operation, result in zip(operations, body, strict=False):
                 _record_batch_result(container, pk, operation, result)
 
-    async def _document(
-        self, request: web.Request, key: ContainerKey, doc_id: str
-    ) -> web.StreamResponse:
+    async def _document(self, request: web.Request, key: ContainerKey) -> web.StreamResponse:
         if request.method == "GET":
             answer_ = await self.forward(request)
             if answer_.status == 500 and MISSING_DOC_500 in answer_.body.decode(errors="replace"):
@@ -149,16 +192,11 @@ class CosmosProxy:
             return answer_.response()
         if request.method not in ("PUT", "PATCH", "DELETE"):
             return (await self.forward(request)).response()
-        async with self._lock(key):
-            answer_ = await self.forward(request)
-            if answer_.status < 300 and request.method == "DELETE":
-                pk = normalize_partition_key(request.headers.get("x-ms-documentdb-partitionkey"))
-                self.logs.setdefault(key, ContainerLog()).remove(pk, doc_id)
-            elif answer_.status < 300:
-                await self._record(request, key, answer_)
-        return answer_.response()
+        return (await asyncio.shield(self._forward_write(request, key))).response()
 
-    async def _drop(self, request: web.Request, dropped: Any) -> web.StreamResponse:
+    async def _drop(
+        self, request: web.Request, dropped: Callable[[ContainerKey], bool]
+    ) -> web.StreamResponse:
         answer_ = await self.forward(request)
         if answer_.status < 300:
             for key in [key for key in self.logs.keys() | self.definitions.keys() if dropped(key)]:
@@ -171,6 +209,9 @@ class CosmosProxy:
             feed = FeedRequest.parse(request.headers)
         except FeedRequestError as error:
             return _error(400, "BadRequest", str(error))
+        range_id = request.headers.get("x-ms-documentdb-partitionkeyrangeid", ONLY_RANGE)
+        if range_id != ONLY_RANGE:
+            return _range_gone(range_id)
         definition = await self._definition(key)
         if isinstance(definition, Forwarded):
             return definition.response()
@@ -243,6 +284,14 @@ def _error(status: int, code: str, message: str) -> web.Response:
     body = json.dumps({"code": code, "message": message}).encode()
     headers = {"content-type": "application/json", "x-ms-activity-id": str(uuid.uuid4())}
     return web.Response(status=status, headers=headers, body=body)
+
+
+def _range_gone(range_id: str) -> web.Response:
+    gone = _error(
+        410, "Gone", f"partition key range {range_id!r} does not exist (the peer has '0')"
+    )
+    gone.headers["x-ms-substatus"] = "1002"  # PartitionKeyRangeGone: the SDK re-reads the ranges
+    return gone
 
 
 def _not_found() -> web.Response:
