@@ -55,6 +55,12 @@ class Lease:
         return str(owner) if owner else None
 
     @property
+    def bounds(self) -> tuple[str, str]:
+        """(min, max) effective partition keys of its range."""
+        found = (self.doc.get("FeedRange") or {}).get("Range") or {}
+        return str(found.get("min", "")), str(found.get("max", "FF"))
+
+    @property
     def continuation(self) -> str | None:
         """The etag to read the change feed from, or None before the first checkpoint."""
         token = self.doc.get("ContinuationToken")

@@ -36,7 +36,7 @@ from azure.functions.meta import Datum
 from funchost.bindings.base import Description, Dispatch, TriggerEvent
 from funchost.bindings.cosmosdb.client import CosmosConnection, cosmos_client
 from funchost.bindings.cosmosdb.config import TriggerConfig
-from funchost.bindings.cosmosdb.feed import StartFrom, read_page
+from funchost.bindings.cosmosdb.feed import FeedRange, StartFrom, read_page
 from funchost.bindings.cosmosdb.leases import Lease, LeaseLost, LeaseStore
 from funchost.bindings.shared.drain import finish_by
 from funchost.bindings.shared.failures import first_line
@@ -84,6 +84,7 @@ class CosmosDBTriggerListener:
         self._stopping = False
         self._wake: asyncio.Event | None = None
         self._store: LeaseStore | None = None
+        self._container_rid = ""
 
     def describe(self, base_url: str) -> Description:
         """The trigger type, as Core Tools lists non-HTTP functions."""
@@ -155,6 +156,7 @@ class CosmosDBTriggerListener:
         prefix = f"{config.lease_prefix}{host}_{database['_rid']}_{container['_rid']}"
         store = LeaseStore(leases, prefix, self.owner, config.lease_expiration_interval)
         self._store = store
+        self._container_rid = str(container["_rid"])
         ranges = monitored.client_connection._ReadPartitionKeyRanges(monitored.container_link)
         await store.initialize([pk_range async for pk_range in ranges])
         return store
@@ -269,9 +271,10 @@ class CosmosDBTriggerListener:
     async def _read(self, monitored: ContainerProxy, lease: Lease, continuation: str | None) -> Any:
         from azure.cosmos.exceptions import CosmosHttpResponseError
 
+        feed_range = FeedRange(self._container_rid, *lease.bounds)
         try:
             return await read_page(
-                monitored, lease.token, continuation, self._start, self.config.max_items
+                monitored, feed_range, continuation, self._start, self.config.max_items
             )
         except CosmosHttpResponseError as exc:
             self._log_error(f"could not read range '{lease.token}'", exc, logging.WARNING)
