@@ -21,59 +21,27 @@ Entities (keyword arguments): ``queues``, ``session_queues``, ``topics``, ``subs
 
 from __future__ import annotations
 
-import os
-import select
-import signal
-import subprocess
-import sys
-import tempfile
-import time
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Literal
 
 import pytest
+from peer_process import PeerError, PeerProcess, spawn
 
-REPO = Path(__file__).resolve().parent.parent
 READY_TIMEOUT = 20.0
-STOP_TIMEOUT = 5.0
 READY_PREFIX = "Endpoint=sb://127.0.0.1:"
 
 
-class AmqpPeerError(RuntimeError):
-    """The peer did not start (its stderr is in the message)."""
+AmqpPeerError = PeerError  # the peer did not start (its stderr is in the message)
 
 
 @dataclass
-class AmqpPeer:
+class AmqpPeer(PeerProcess):
     """A running peer process."""
 
-    proc: subprocess.Popen[str]
     connection_string: str
     port: int
-    stderr_path: Path
-
-    def log(self) -> str:
-        """What the peer wrote to stderr so far."""
-        try:
-            return self.stderr_path.read_text(errors="replace")
-        except OSError:
-            return ""
-
-    def stop(self) -> None:
-        """SIGTERM, then SIGKILL when it does not exit within STOP_TIMEOUT."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(STOP_TIMEOUT)
-        if self.proc.stdout is not None:
-            self.proc.stdout.close()
-        self.stderr_path.unlink(missing_ok=True)
 
 
 def peer_arguments(
@@ -106,36 +74,12 @@ def peer_arguments(
 
 def start_peer(**entities: Any) -> AmqpPeer:
     """Start a peer on a free loopback port and wait for its ready line."""
-    fd, name = tempfile.mkstemp(prefix="amqp-peer-", suffix=".log")
-    stderr_path = Path(name)
-    with os.fdopen(fd, "w") as stderr:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "tests.peers.amqp", "--port", "0", *peer_arguments(**entities)],
-            cwd=REPO,
-            stdout=subprocess.PIPE,
-            stderr=stderr,
-            text=True,
-        )
-    line = _ready_line(proc, stderr_path)
+    args = peer_arguments(**entities)
+    proc, stderr_path, line = spawn(
+        "tests.peers.amqp", args, READY_PREFIX, "AMQP peer", READY_TIMEOUT
+    )
     port = int(line[len(READY_PREFIX) :].split(";", 1)[0])
-    return AmqpPeer(proc, line, port, stderr_path)
-
-
-def _ready_line(proc: subprocess.Popen[str], stderr_path: Path) -> str:
-    assert proc.stdout is not None
-    deadline = time.monotonic() + READY_TIMEOUT
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([proc.stdout], [], [], 0.2)
-        if ready:
-            line = proc.stdout.readline().strip()
-            if line.startswith(READY_PREFIX):
-                return line
-        if proc.poll() is not None:
-            break
-    proc.kill()
-    proc.wait()
-    log = stderr_path.read_text(errors="replace")
-    raise AmqpPeerError(f"the AMQP peer did not become ready within {READY_TIMEOUT} s:\n{log}")
+    return AmqpPeer(proc, stderr_path, line, port)
 
 
 @contextmanager

@@ -10,6 +10,8 @@ API (kept small and stable; other test modules build on it):
   for ``CosmosClient.from_connection_string`` and for app settings), ``.endpoint``
   (``http://127.0.0.1:P/``), ``.key``, ``.port``; ``.stop()`` (SIGTERM, which stops the node
   child too, then SIGKILL after ``STOP_TIMEOUT``); ``.log()`` is the peer's stderr so far.
+- ``database_fixture()`` makes a fixture yielding a fresh database's name with container
+  ``items`` (partition key ``/pk``), dropped afterwards; it uses the module's ``cosmos``.
 - ``peer_fixture(scope="function")`` makes a pytest fixture yielding a ``CosmosPeer``:
   ``cosmos = peer_fixture(scope="module")`` at module level.
 
@@ -18,38 +20,27 @@ The peer starts empty: create databases and containers through the SDK.
 
 from __future__ import annotations
 
-import os
-import select
-import signal
-import subprocess
-import sys
-import tempfile
-import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Literal
 
 import pytest
+from peer_process import PeerError, PeerProcess, spawn
 
-REPO = Path(__file__).resolve().parent.parent
 READY_TIMEOUT = 30.0
-STOP_TIMEOUT = 5.0
 READY_PREFIX = "AccountEndpoint=http://127.0.0.1:"
 
 
-class CosmosPeerError(RuntimeError):
-    """The peer did not start (its stderr is in the message)."""
+CosmosPeerError = PeerError  # the peer did not start (its stderr is in the message)
 
 
 @dataclass
-class CosmosPeer:
+class CosmosPeer(PeerProcess):
     """A running peer process."""
 
-    proc: subprocess.Popen[str]
     connection_string: str
-    stderr_path: Path
 
     @property
     def endpoint(self) -> str:
@@ -66,59 +57,13 @@ class CosmosPeer:
         """The public port."""
         return int(self.endpoint.rstrip("/").rsplit(":", 1)[1])
 
-    def log(self) -> str:
-        """What the peer (and cosmosdb-server) wrote to stderr so far."""
-        try:
-            return self.stderr_path.read_text(errors="replace")
-        except OSError:
-            return ""
-
-    def stop(self) -> None:
-        """SIGTERM, then SIGKILL when it does not exit within STOP_TIMEOUT."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(STOP_TIMEOUT)
-        if self.proc.stdout is not None:
-            self.proc.stdout.close()
-        self.stderr_path.unlink(missing_ok=True)
-
 
 def start_peer() -> CosmosPeer:
     """Start a peer on a free loopback port and wait for its ready line."""
-    fd, name = tempfile.mkstemp(prefix="cosmos-peer-", suffix=".log")
-    stderr_path = Path(name)
-    with os.fdopen(fd, "w") as stderr:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "tests.peers.cosmos", "--port", "0"],
-            cwd=REPO,
-            stdout=subprocess.PIPE,
-            stderr=stderr,
-            text=True,
-        )
-    return CosmosPeer(proc, _ready_line(proc, stderr_path), stderr_path)
-
-
-def _ready_line(proc: subprocess.Popen[str], stderr_path: Path) -> str:
-    assert proc.stdout is not None
-    deadline = time.monotonic() + READY_TIMEOUT
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([proc.stdout], [], [], 0.2)
-        if ready:
-            line = proc.stdout.readline().strip()
-            if line.startswith(READY_PREFIX):
-                return line
-        if proc.poll() is not None:
-            break
-    proc.kill()
-    proc.wait()
-    log = stderr_path.read_text(errors="replace")
-    raise CosmosPeerError(
-        f"the Cosmos DB peer did not become ready within {READY_TIMEOUT} s:\n{log}"
+    proc, stderr_path, line = spawn(
+        "tests.peers.cosmos", [], READY_PREFIX, "Cosmos DB peer", READY_TIMEOUT
     )
+    return CosmosPeer(proc, stderr_path, line)
 
 
 @contextmanager
@@ -142,3 +87,21 @@ def peer_fixture(scope: Scope = "function") -> Any:
             yield peer
 
     return pytest.fixture(scope=scope)(_peer)
+
+
+def database_fixture(container: str = "items", partition_key: str = "/pk") -> Any:
+    """A fixture yielding a fresh database's name, with ``container`` in it; dropped after.
+
+    Needs a ``cosmos`` fixture (a ``peer_fixture``) in the test module.
+    """
+
+    def _database(cosmos: CosmosPeer) -> Iterator[str]:
+        from azure.cosmos import CosmosClient, PartitionKey
+
+        name = "db" + uuid.uuid4().hex[:10]
+        client = CosmosClient.from_connection_string(cosmos.connection_string)
+        client.create_database(name).create_container(container, PartitionKey(partition_key))
+        yield name
+        client.delete_database(name)
+
+    return pytest.fixture(_database)

@@ -5,27 +5,17 @@ peer's side checking what was stored."""
 from __future__ import annotations
 
 import json
-import uuid
-from collections.abc import Iterator
 
-import pytest
-from azure.cosmos import CosmosClient, PartitionKey
+from azure.cosmos import CosmosClient
 from conftest import APPS, Host, StartHost
-from cosmos_peer import CosmosPeer, peer_fixture
+from cosmos_peer import CosmosPeer, database_fixture, peer_fixture
 from http_helpers import call, get
 
 APP = APPS / "cosmos_io"
 cosmos = peer_fixture(scope="module")
 
 
-@pytest.fixture
-def database(cosmos: CosmosPeer) -> Iterator[str]:
-    """A database of the test's own with container ``items`` partitioned by /pk."""
-    name = "db" + uuid.uuid4().hex[:10]
-    client = CosmosClient.from_connection_string(cosmos.connection_string)
-    client.create_database(name).create_container("items", PartitionKey("/pk"))
-    yield name
-    client.delete_database(name)
+database = database_fixture()
 
 
 def start(start_host: StartHost, cosmos: CosmosPeer, database: str) -> Host:

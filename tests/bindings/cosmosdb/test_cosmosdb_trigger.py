@@ -10,15 +10,13 @@ from __future__ import annotations
 import json
 import signal
 import time
-import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
-import pytest
-from azure.cosmos import ContainerProxy, CosmosClient, PartitionKey
+from azure.cosmos import ContainerProxy, CosmosClient
 from conftest import APPS, Host, StartHost
-from cosmos_peer import CosmosPeer, peer_fixture
+from cosmos_peer import CosmosPeer, database_fixture, peer_fixture
 
 APP = APPS / "cosmos_trigger"
 BATCH = 10  # the app's max_items_per_invocation
@@ -26,14 +24,7 @@ WAIT = 60.0  # the longest any change may take to arrive (lease expiry is 3 s)
 cosmos = peer_fixture(scope="module")
 
 
-@pytest.fixture
-def database(cosmos: CosmosPeer) -> Iterator[str]:
-    """A database of the test's own with the monitored container ``items`` (by /pk)."""
-    name = "db" + uuid.uuid4().hex[:10]
-    client = CosmosClient.from_connection_string(cosmos.connection_string)
-    client.create_database(name).create_container("items", PartitionKey("/pk"))
-    yield name
-    client.delete_database(name)
+database = database_fixture()
 
 
 def items(cosmos: CosmosPeer, database: str, container: str = "items") -> ContainerProxy:
