@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from azure.functions.meta import Datum
 
-from funchost.bindings.shared.outputs import preview
+from funchost.bindings.shared.outputs import output_text, preview
 from funchost.errors import BindingError
 
 Schema = Literal["EventGridEvent", "CloudEvent"]
@@ -60,21 +60,17 @@ def batch_of(datum: Datum) -> Batch | None:
 
 
 def _items(datum: Datum) -> list[Any]:
-    value = datum.value
-    if datum.type is None or value is None:
+    refusal = (
+        "an event; expected an event as a dict, JSON text or func.EventGridOutputEvent, or a "
+        "list of them"
+    )
+    text = output_text(datum, refusal)
+    if text is None:
         return []
-    if datum.type == "bytes":
-        value = bytes(value).decode("utf-8", "replace")
-    elif datum.type not in ("json", "string"):
-        raise BindingError(
-            f"cannot send a {datum.type!r} value as an event; expected an event as a dict, "
-            "JSON text or func.EventGridOutputEvent, or a list of them"
-        )
-    text = str(value).strip()
     try:
-        parsed = json.loads(text)
+        parsed = json.loads(text.strip())
     except ValueError:
-        return [value]  # not JSON: fails as an event below, with the reason
+        return [text]  # not JSON: fails as an event below, with the reason
     return parsed if isinstance(parsed, list) else [parsed]
 
 

@@ -63,27 +63,32 @@ def _item_text(item: Any) -> str:
     return json.dumps(item)
 
 
+def output_text(datum: Datum, refusal: str) -> str | None:
+    """A JSON-ish output value as text (None when unset); ``refusal`` says what it wants."""
+    value = datum.value
+    if datum.type is None or value is None:
+        return None
+    if datum.type == "bytes":
+        return bytes(value).decode("utf-8", "replace")
+    if datum.type not in ("json", "string"):
+        raise BindingError(f"cannot write a {datum.type!r} value as {refusal}")
+    return str(value)
+
+
 def output_objects(datum: Datum, what: str) -> list[dict[str, Any]]:
     """The JSON objects an output value holds: one object, or an array of them.
 
     For outputs whose items are documents (a table entity, a Cosmos DB item); ``what`` names
     the item in messages ("a table entity").
     """
-    value = datum.value
-    if datum.type is None or value is None:
+    text = output_text(datum, f"{what}; expected a dict, a list of dicts, or their JSON")
+    if text is None:
         return []
-    if datum.type == "bytes":
-        value = bytes(value).decode("utf-8", "replace")
-    elif datum.type not in ("json", "string"):
-        raise BindingError(
-            f"cannot write a {datum.type!r} value as {what}; expected a dict, a list of "
-            "dicts, or their JSON"
-        )
     try:
-        parsed = json.loads(value)
+        parsed = json.loads(text)
     except ValueError:
         raise BindingError(
-            f"the value is not JSON: {preview(str(value))}; expected {what} as a JSON object, "
+            f"the value is not JSON: {preview(text)}; expected {what} as a JSON object, "
             "or a JSON array of them"
         ) from None
     items = parsed if isinstance(parsed, list) else [parsed]
