@@ -102,6 +102,9 @@ def test_startup_report_shows_the_webhook_url(host: Host) -> None:
     url = f"{base}/runtime/webhooks/EventGrid?functionName=eg_record"
     assert f"\teg_record: eventGridTrigger: {url}" in host.lines
     assert get(host, "/api/ping").text == "pong"
+    # Its lines are read before the next test marks its place (the host is shared): on a
+    # busy machine they could otherwise arrive after the mark and be taken for the next's.
+    host.wait_for("Executed 'Functions.ping'")
 
 
 # --- subscription validation ---------------------------------------------------------
