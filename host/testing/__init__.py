@@ -2,5 +2,5 @@
 
 Registered through the ``pytest11`` entry point as ``funchost.host.testing.plugin``; this
 package's ``__init__`` imports nothing, so a test session that never asks for the fixtures
-loads neither aiohttp nor an Azure SDK. docs/testing.md has the whole of it.
+loads neither aiohttp nor an Azure SDK. README.md, "Testing your app", shows the use.
 """

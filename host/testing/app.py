@@ -122,8 +122,9 @@ async def _invoked(
     event = function.listener.admin_event(payload)
     if event is None:
         raise AppUsageError(
-            f"app.invoke: function '{function.spec.name}' has a {function.spec.trigger.type}, "
-            "which is not run by invoking it: call it through app.http"
+            f"app.invoke: function '{function.spec.name}' has a trigger of type "
+            f"{function.spec.trigger.type}, which the admin API does not run: call it "
+            "through app.http"
         )
     event.metadata.update(metadata)
     token = recording.set(record)
