@@ -66,6 +66,7 @@ class FunchostApp:
         # Outputs that were recorded instead of written (record_outputs, or invoke(record=True)).
         self.recorded = recorder
         self.report = report  # what `funchost start` prints at start-up, for a failing test
+        self._stopped = False
 
     @property
     def functions(self) -> list[str]:
@@ -100,7 +101,13 @@ class FunchostApp:
         return self._loop.run(coro, timeout, f"app.invoke({name!r})")
 
     def stop(self) -> None:
-        """Close the client's connections, then shut the host down as `funchost start` does."""
+        """Close the client's connections, then shut the host down as `funchost start` does.
+
+        The session does this at its end; a second call does nothing.
+        """
+        if self._stopped:
+            return
+        self._stopped = True
         self.http.close()  # first: idle keep-alive connections would hold the server's stop up
         timeout = self._host.options.shutdown_timeout + _STOP_MARGIN
         self._loop.run(self._host.shutdown(), timeout, f"stopping the app in {self.path}")

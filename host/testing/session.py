@@ -11,6 +11,10 @@ local.settings.json and host.json, the real ``Host`` loading and wiring the app,
 - logging is left to pytest (caplog sees the host's and the functions' lines), and print()
   stays the test's;
 - a problem loading the app or any function fails the test instead of being reported.
+
+Several apps in one session share one process, as they never do under `funchost start`:
+os.environ holds the settings of the last one started (the host's bindings read their own
+copy), and each app's folder stays on sys.path, so their own modules need distinct names.
 """
 
 from __future__ import annotations

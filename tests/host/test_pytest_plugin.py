@@ -39,6 +39,7 @@ QUEUE_SETTINGS = {
     **{f"Q_{name}": f"plugin-{name.lower()}" for name in QUEUES},
 }
 COSMOS = "AccountEndpoint=http://127.0.0.1:9/;AccountKey=bm90LWEta2V5;"
+AMQP = "Endpoint=sb://127.0.0.1:9;SharedAccessKeyName=k;SharedAccessKey=v"
 
 
 # --- HTTP ------------------------------------------------------------------------------------
@@ -198,7 +199,7 @@ def test_invoke_runs_event_grid_and_service_bus_functions(
     bus = funchost_app(
         APPS / "sb_trigger",
         settings={
-            "SB": "Endpoint=sb://127.0.0.1:9;SharedAccessKeyName=k;SharedAccessKey=v",
+            "SB": AMQP,
             "SB_TEXT": "plugin-text",
         },
         args=["--functions", "text"],
@@ -206,6 +207,23 @@ def test_invoke_runs_event_grid_and_service_bus_functions(
     assert bus.functions == ["text"]
     bus.invoke("text", "hello bus")
     assert "SBTEXT hello bus" in caplog.messages
+
+
+def test_invoke_runs_an_event_hubs_function_with_one_event(
+    funchost_app: StartApp, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    settings = {
+        "EH": AMQP,
+        "HUB_ONE": "plugin-one",
+        "AzureWebJobsStorage": "UseDevelopmentStorage=true",
+    }
+    app = funchost_app(APPS / "eventhub_single", settings=settings, args=["--functions", "one"])
+    app.invoke("one", "event body")
+    (seen,) = logged(caplog, "ONE")
+    # The admin API's event: the body, and the numbers of an EventData made from bytes.
+    assert seen["body"] == "event body"
+    assert seen["sequence_number"] == -(2**63) and seen["partition"] is None
 
 
 def test_invoke_names_what_it_cannot_run(funchost_app: StartApp) -> None:
