@@ -196,8 +196,12 @@ class Host:
         )
         return secrets_dir(self.options.script_root, self.config.settings)
 
-    async def serve(self, started: float) -> None:
-        """Start listening and every listener, report, then run until asked to stop."""
+    async def open(self, *, triggers: bool = True) -> None:
+        """Run the lifespan startup, listen, report, and start every trigger listener.
+
+        ``triggers=False`` leaves the listeners unstarted (the pytest plugin, where a test
+        runs trigger functions itself): HTTP routes and webhooks are served either way.
+        """
         await self._start_lifespan()  # frameworks: before the socket listens
         try:
             port = await self.server.start(self.options.address, self.options.port)
@@ -205,10 +209,15 @@ class Host:
             self.options = replace(self.options, port=port)
             if self._pending_report is not None:
                 self.report(self._pending_report)
-            await listeners.start_all(self.state.functions)
+            if triggers:
+                await listeners.start_all(self.state.functions)
         except BaseException:
             await self._stop_lifespan()  # frameworks: what started is shut down
             raise
+
+    async def serve(self, started: float) -> None:
+        """Start listening and every listener, report, then run until asked to stop."""
+        await self.open()
         elapsed = round((time.perf_counter() - started) * 1000)
         self.options.out.write(
             f"Host started in {elapsed} ms, listening on {self.options.base_url}\n"

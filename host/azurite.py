@@ -27,11 +27,18 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from funchost.bindings.shared.storage import DEV_HOST, DEV_PORTS, development_missing
+from funchost.bindings.shared.storage import (
+    DEV_ACCOUNT,
+    DEV_HOST,
+    DEV_KEY,
+    DEV_PORTS,
+    Kind,
+    development_missing,
+)
 from funchost.errors import FunchostError
 
 INSTALL = "npm install -g azurite@3.35.0"
@@ -70,6 +77,17 @@ class RunningAzurite:
             f"(UseDevelopmentStorage): {ports}; data in {self.location}; it stops with "
             "funchost (--no-azurite to run your own)."
         )
+
+    @property
+    def connection_string(self) -> str:
+        """The development account on this Azurite's ports, whichever they are
+        (``UseDevelopmentStorage=true`` means the default ones only)."""
+        endpoints = "".join(
+            f"{kind.capitalize()}Endpoint=http://{DEV_HOST}:{port}/{DEV_ACCOUNT};"
+            for kind, port in self.ports.items()
+        )
+        account = f"AccountName={DEV_ACCOUNT};AccountKey={DEV_KEY};"
+        return f"DefaultEndpointsProtocol=http;{account}{endpoints}"
 
     def stop(self) -> None:
         """SIGTERM to its process group, SIGKILL after STOP_TIMEOUT."""
@@ -180,12 +198,21 @@ def start_azurite(app: Path, settings: Sequence[str]) -> RunningAzurite:
         raise AzuriteError(missing_message(settings))
     location = app / DATA_DIR
     location.mkdir(parents=True, exist_ok=True)
-    log = location / "azurite.log"
+    return launch(executable, DEV_PORTS, location, ["--location", str(location)])
+
+
+def launch(
+    executable: Path, ports: Mapping[Kind, int], workdir: Path, storage: Sequence[str]
+) -> RunningAzurite:
+    """Azurite on these loopback ports (blob, queue, table), its log in ``workdir``, with
+    ``storage`` saying where data lives; returns once every port accepts connections."""
+    log = workdir / "azurite.log"
+    args = azurite_arguments(ports.items(), storage)
     try:
         with log.open("wb") as out:
             process = subprocess.Popen(
-                [str(executable), *_arguments(location)],
-                cwd=location,
+                [str(executable), *args],
+                cwd=workdir,
                 stdin=subprocess.DEVNULL,
                 stdout=out,
                 stderr=subprocess.STDOUT,
@@ -194,15 +221,13 @@ def start_azurite(app: Path, settings: Sequence[str]) -> RunningAzurite:
             )
     except OSError as exc:
         raise AzuriteError(f"cannot start Azurite ({executable}): {exc}") from None
-    azurite = RunningAzurite(process, _version(executable), location, log)
+    azurite = RunningAzurite(
+        process, _version(executable), workdir, log, {str(k): v for k, v in ports.items()}
+    )
     _running.append(azurite)
     atexit.register(azurite.stop)
     _wait_ready(azurite)
     return azurite
-
-
-def _arguments(location: Path) -> list[str]:
-    return azurite_arguments(DEV_PORTS.items(), ["--location", str(location)])
 
 
 def azurite_arguments(ports: Iterable[tuple[str, int]], storage: Sequence[str]) -> list[str]:

@@ -245,10 +245,18 @@ def _check(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def configured(args: argparse.Namespace) -> tuple[StartOptions, Config]:
+    """The options and configuration of ``funchost start`` from its parsed arguments.
+
+    Flags, then environment, then local.settings.json (whose Values go into os.environ) and
+    host.json; the pytest plugin starts its in-process host from the same.
+    """
+    config = load_config(_options(args), os.environ)
+    return _options(args, config), config
+
+
 def _start(args: argparse.Namespace, started: float) -> int:
-    base = _options(args)
-    config = load_config(base, os.environ)
-    options = _options(args, config)
+    options, config = configured(args)
     _configure_logging(config, options)
     host = Host(options, config)
     state = host.load()

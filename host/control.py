@@ -48,7 +48,7 @@ class HostControl:
 
     def function_info(self, name: str) -> dict[str, Any] | None:
         """Metadata shaped like the Functions host's /admin/functions/{name}."""
-        function = self._find(name)
+        function = self.find(name)
         if function is not None:
             return self._loaded_info(function)
         errors = [str(e) for e in self._state.function_errors if _same(e.function_name, name)]
@@ -83,7 +83,7 @@ class HostControl:
 
     def invoke(self, name: str, payload: str) -> str:
         """Start the function in the background with this input as its trigger payload."""
-        function = self._find(name)
+        function = self.find(name)
         if function is None:
             return "not_found"
         event = function.listener.admin_event(payload)
@@ -116,7 +116,8 @@ class HostControl:
         self._drain = "Completed"
         log.info("Drain mode: completed, no invocations in flight.")
 
-    def _find(self, name: str) -> LoadedFunction | None:
+    def find(self, name: str) -> LoadedFunction | None:
+        """The loaded function of this name, compared case-insensitively as the host does."""
         return next((f for f in self._state.functions if _same(f.spec.name, name)), None)
 
 

@@ -91,6 +91,11 @@ class Invoker:
         ret = spec.return_binding
         self._none_refused = ret is not None and ret.type.lower() == "http"
 
+    def route_outputs(self, route: Callable[[str, OutputBinding], OutputBinding]) -> None:
+        """Put ``route(name, writer)`` in place of each output writer (the pytest plugin
+        records outputs this way instead of sending them)."""
+        self._writers = {name: route(name, writer) for name, writer in self._writers.items()}
+
     async def __call__(self, event: TriggerEvent) -> InvocationResult:
         """Run the function for this event, retried per its policy; InvocationFailed at the end."""
         self.in_flight += 1
