@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import uuid
 from typing import Any
 
 import azure.functions as func
@@ -204,6 +205,51 @@ def test_one_message_decodes_into_a_service_bus_message() -> None:
     assert (msg.lock_token, msg.sequence_number) == (TOKEN, 42)
     assert msg.enqueued_time_utc == dt.datetime(2026, 11, 30, 0, 53, 20, 123000)
     assert msg.user_properties == msg.application_properties == {"color": "blue", "n": 7}
+
+
+_GETTERS = {
+    "MessageId": "message_id",
+    "ContentType": "content_type",
+    "ReplyTo": "reply_to",
+    "To": "to",
+    "Subject": "subject",
+    "CorrelationId": "correlation_id",
+    "SessionId": "session_id",
+    "ReplyToSessionId": "reply_to_session_id",
+}
+
+
+@pytest.mark.parametrize(
+    "value", [None, b"text", b"\xff not utf-8", b"", "already str", uuid.UUID(int=7), 12345]
+)
+def test_properties_are_read_as_the_sdk_getters_give_them(value: Any) -> None:
+    """Values reads the AMQP properties section itself; it must agree with the SDK's getters."""
+    fields = dict.fromkeys(
+        (
+            "message_id",
+            "content_type",
+            "reply_to",
+            "to",
+            "subject",
+            "correlation_id",
+            "group_id",
+            "reply_to_group_id",
+        ),
+        value,
+    )
+    message = ServiceBusReceivedMessage(
+        Message(data=[b"x"], properties=Properties(**fields)), receiver=None, lock_token=TOKEN
+    )
+    values = Values.of(message).fields
+    for name, getter in _GETTERS.items():
+        expected = getattr(message, getter)
+        assert (values[name], type(values[name])) == (expected, type(expected)), name
+
+
+def test_a_message_without_properties_has_none_of_them() -> None:
+    message = ServiceBusReceivedMessage(Message(data=[b"x"]), receiver=None, lock_token=TOKEN)
+    values = Values.of(message).fields
+    assert {values[name] for name in _GETTERS} == {None}
 
 
 def test_a_batch_decodes_into_a_list_with_the_array_metadata() -> None:
