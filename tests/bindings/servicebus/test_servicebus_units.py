@@ -32,6 +32,7 @@ from funchost.bindings.servicebus.sdktype import model_binding_datum
 from funchost.bindings.servicebus.slots import shares
 from funchost.config_section import Section
 from funchost.errors import BindingError, ConfigError
+from funchost.worker import converters
 
 FILE = "/app/host.json"
 TOKEN = "2e523d3e-680a-4986-ab1e-aa9d667dc16c"
@@ -250,6 +251,23 @@ def test_a_message_without_properties_has_none_of_them() -> None:
     message = ServiceBusReceivedMessage(Message(data=[b"x"]), receiver=None, lock_token=TOKEN)
     values = Values.of(message).fields
     assert {values[name] for name in _GETTERS} == {None}
+
+
+def test_remembered_dates_decode_the_same_and_bad_ones_still_fail() -> None:
+    """The worker keeps the library's parsed times by text (converters._remember_parsed_dates)."""
+    converters.converter_for("serviceBusTrigger", func.ServiceBusMessage)
+    event = trigger_event(
+        data_datum([b"hello"], False, False), [Values.of(received())], many=False, entity="q"
+    )
+    first, again = decoded(event), decoded(event)
+    for msg in (first, again):
+        assert msg.enqueued_time_utc == dt.datetime(2026, 11, 30, 0, 53, 20, 123000)
+        assert msg.expires_at_utc == dt.datetime(9999, 12, 31, 23, 59, 59, 999999)
+    parse = func.servicebus.ServiceBusMessageInConverter._parse_datetime
+    for _ in range(2):
+        with pytest.raises(ValueError):
+            parse("not a time")
+    assert parse(None) is None
 
 
 def test_a_batch_decodes_into_a_list_with_the_array_metadata() -> None:
