@@ -196,9 +196,10 @@ class ConsoleHandler(logging.StreamHandler):  # type: ignore[type-arg]
     An invocation writes two or three lines of its own; written one by one, each costs a write
     to the pipe (stdout is unbuffered under PYTHONUNBUFFERED) and wakes its reader, more than
     the rest of the line's work. The invoker marks its Executing line when a Trigger Details
-    line follows at once, and its Executed line, after which only host code runs until the
-    loop's iteration ends: a marked line goes out with the next line written, or at the end
-    of the iteration (call_soon), whichever comes first. Every other line is written and
+    line follows at once, and its Executed line when the trigger acts on the outcome only in a
+    later turn of the loop (Service Bus): a marked line goes out with the next line written,
+    or at the end of the loop's iteration (call_soon), whichever comes first, so before
+    anything the invocation caused leaves the process. Every other line is written and
     flushed at once, with whatever waits before it, so order never changes.
     """
 

@@ -84,6 +84,9 @@ class Invoker:
         self._category = f"Function.{spec.name}"
         self._extra = {"category": self._category}
         self._extra_later = {"category": self._category, WRITE_LATER: True}
+        # Set by wiring when the trigger's listener acts on an outcome only in a later turn of
+        # the event loop: the Executed line may then wait to be written with the next line.
+        self.executed_may_wait = False
         # Decided here, not per invocation: when host.json turns the category down, the
         # Executing/Executed lines are not even built (the root logger is never above it).
         self._log_info = level_for is None or level_for(self._category) <= logging.INFO
@@ -246,7 +249,7 @@ class Invoker:
         self._log(
             level,
             f"Executed '{self._qualified}' ({outcome}, Id={invocation_id}, Duration={duration}ms)",
-            later=outcome == "Succeeded",  # only host code runs until the next line
+            later=self.executed_may_wait and outcome == "Succeeded",
         )
 
     def _log_failure(self, exc: BaseException, invocation_id: str, started: float) -> None:

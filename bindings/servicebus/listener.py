@@ -77,6 +77,10 @@ class TriggerConfig:
 class ServiceBusTriggerListener:
     """Receives from one queue or subscription for one function."""
 
+    # An outcome is settled by a receiver's loop or a settle task, which run only after the
+    # invocation's task has ended: the worker may write its Executed line a moment later.
+    acts_on_outcome_later = True
+
     def __init__(self, config: TriggerConfig, clients: Clients, dispatch: Dispatch) -> None:
         self.config = config
         self._clients = clients
