@@ -7,10 +7,17 @@ own, filled with ``--messages`` messages before the subject (pinned to CPU 0) st
   function), host.json defaults (maxConcurrentCalls 16 x the processors it may run on: 16
   when pinned to one CPU, shared by its two receivers), the Executing/Executed lines printed
   as ``func start`` prints them;
+- ``funchost distinct``: the same function on a queue whose messages were sent one at a time,
+  a millisecond apart, so each has an enqueued time of its own: the worker keeps the library's
+  parsed times by their text (worker/converters.py), and the other queues' messages, sent 100
+  to a batch, share their enqueued millisecond with the rest of their batch;
 - ``funchost str``: the same with the body as a ``str`` parameter (no func.ServiceBusMessage:
   the library's converter parses two dates of every message with up to 13 strptime formats);
 - ``sdk loop``: the anchor, bench/sb_loop.py: the same SDK, one receiver, receive up to 16
-  (funchost's concurrency) → complete them one after another, on the same peer.
+  (funchost's concurrency) → complete them one after another, on the same peer, on asyncio's
+  own loop as the SDK's samples run;
+- ``sdk loop uvloop``: the same loop on uvloop, the event loop funchost runs on (the SDK's
+  frame reads cost less there): a row to read the anchor by, not the anchor.
 
 Messages per second run from the subject's ready line until its last message is done (the
 Executed line of the last invocation; the loop's exit); CPU is the subject process's own over
@@ -51,9 +58,11 @@ from bench.table import GroupResult, Row, Target, against
 APP = BENCH / "apps" / "servicebus_throughput"
 READY = "Host started in "
 EXECUTED = "Executed 'Functions.consume"
-SUBJECTS = ("funchost", "funchost str", "sdk loop")
+UVLOOP = "sdk loop uvloop"
+SUBJECTS = ("funchost", "funchost distinct", "funchost str", "sdk loop", UVLOOP)
 # Each funchost subject runs one function of the bench app.
-FUNCTIONS = {"funchost": "consume", "funchost str": "consume_str"}
+FUNCTIONS = {"funchost": "consume", "funchost distinct": "consume", "funchost str": "consume_str"}
+DISTINCT = "funchost distinct"  # its queue is filled one message per millisecond
 CONCURRENCY = 16  # maxConcurrentCalls' default on one processor
 TARGET = Target(">=", 0.90)  # issue 15
 PEER_READY = "Endpoint=sb://127.0.0.1:"
@@ -111,6 +120,23 @@ async def fill(connection: str, queue: str, count: int) -> None:
             await sender.send_messages(batch)
 
 
+async def fill_distinct(connection: str, queue: str, count: int) -> None:
+    """count small messages sent one at a time, at least a millisecond apart: the peer stamps
+    each with the millisecond it arrived in, so no two share an enqueued time."""
+    from azure.servicebus import ServiceBusMessage
+    from azure.servicebus.aio import ServiceBusClient
+
+    client = ServiceBusClient.from_connection_string(connection)
+    async with client, client.get_queue_sender(queue) as sender:
+        loop = asyncio.get_running_loop()
+        sent = 0.0
+        for i in range(count):
+            while loop.time() - sent < 0.0011:
+                await asyncio.sleep(0.0002)
+            sent = loop.time()
+            await sender.send_messages(ServiceBusMessage(f"message {i:06d}"))
+
+
 # --- subjects --------------------------------------------------------------------------------
 
 
@@ -159,9 +185,12 @@ def run_funchost(
         stop(proc, 30)
 
 
-def run_sdk_loop(connection: str, queue: str, count: int) -> tuple[float, float, float]:
+def run_sdk_loop(
+    connection: str, queue: str, count: int, uvloop: bool = False
+) -> tuple[float, float, float]:
     """Seconds, CPU seconds and RSS of bench/sb_loop.py draining count messages."""
     cmd = [sys.executable, str(BENCH / "sb_loop.py"), queue, str(count), str(CONCURRENCY)]
+    cmd += ["uvloop"] if uvloop else []
     env = {**os.environ, "BENCH_SB": connection}
     proc = subprocess.Popen(pinned(cmd, 0), env=env, stdout=subprocess.PIPE, text=True)
     assert proc.stdout is not None
@@ -184,10 +213,10 @@ def one_run(
     subject: str, peer: subprocess.Popen[str], connection: str, queue: str, count: int
 ) -> Run:
     """Fill the run's queue, let the subject drain it, measure."""
-    asyncio.run(fill(connection, queue, count))
+    asyncio.run((fill_distinct if subject == DISTINCT else fill)(connection, queue, count))
     peer_before = cpu_seconds(peer.pid)
-    if subject == "sdk loop":
-        seconds, cpu, rss = run_sdk_loop(connection, queue, count)
+    if subject in ("sdk loop", UVLOOP):
+        seconds, cpu, rss = run_sdk_loop(connection, queue, count, uvloop=subject == UVLOOP)
     else:
         seconds, cpu, rss = run_funchost(connection, queue, count, FUNCTIONS[subject])
     peer_cpu = cpu_seconds(peer.pid) - peer_before
@@ -230,7 +259,9 @@ def servicebus_group(options: Options) -> GroupResult:
     rows = [
         anchor,
         against(anchor, _row("funchost", runs["funchost"]), TARGET),
+        against(anchor, _row(DISTINCT, runs[DISTINCT]), TARGET),
         against(anchor, _row("funchost str", runs["funchost str"])),
+        against(anchor, _row(UVLOOP, runs[UVLOOP])),
         ceiling,
     ]
     doc = {

@@ -8,6 +8,7 @@ for the host. Library chatter (aiohttp, azure SDKs) is hidden below ERROR unless
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import logging
@@ -19,7 +20,7 @@ from typing import TextIO
 
 from aiohttp.http_exceptions import HttpProcessingError
 
-from funchost.worker.context import InvocationInfo, current_invocation
+from funchost.worker.context import WRITE_LATER, InvocationInfo, current_invocation
 
 LevelFor = Callable[[str], int]
 CONSOLE = "Host.Function.Console"  # the host's category for a worker's stdout, and ours
@@ -57,8 +58,16 @@ def _within(name: str, packages: tuple[str, ...]) -> bool:
 
 def utc_stamp(created: float) -> str:
     """ISO 8601 UTC with milliseconds and a Z, as func start prints it."""
-    millis = int(created * 1000) % 1000
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(created)) + f".{millis:03d}Z"
+    global _last_second
+    second, text = _last_second
+    if int(created) != second:  # the text up to the second is made once per second
+        second = int(created)
+        text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+        _last_second = (second, text)  # one tuple: threads never see half of it
+    return f"{text}.{int(created * 1000) % 1000:03d}Z"
+
+
+_last_second: tuple[int, str] = (-1, "")
 
 
 class CategoryFilter(logging.Filter):
@@ -181,6 +190,74 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(doc, ensure_ascii=False)
 
 
+class ConsoleHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """A StreamHandler that writes the lines the host marks WRITE_LATER together with the next.
+
+    An invocation writes two or three lines of its own; written one by one, each costs a write
+    to the pipe (stdout is unbuffered under PYTHONUNBUFFERED) and wakes its reader, more than
+    the rest of the line's work. The invoker marks its Executing line when a Trigger Details
+    line follows at once, and its Executed line when the trigger acts on the outcome only in a
+    later turn of the loop (Service Bus): a marked line goes out with the next line written,
+    or at the end of the loop's iteration (call_soon), whichever comes first, so before
+    anything the invocation caused leaves the process. Every other line is written and
+    flushed at once, with whatever waits before it, so order never changes.
+    """
+
+    def __init__(self, stream: TextIO) -> None:
+        super().__init__(stream)
+        self._waiting: list[str] = []  # lines not yet written; guarded by the handler's lock
+        self._scheduled = False
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Write the line (and those waiting), or keep a WRITE_LATER line for a moment."""
+        try:
+            self._waiting.append(self.format(record) + self.terminator)
+        except RecursionError:
+            raise
+        except Exception:
+            self.handleError(record)
+            return
+        if getattr(record, WRITE_LATER, False):
+            loop = asyncio._get_running_loop()
+            if loop is not None:
+                if not self._scheduled:
+                    self._scheduled = True
+                    loop.call_soon(self._write_scheduled, record)
+                return
+        self._write(record)
+
+    def flush(self) -> None:
+        """Write the lines waiting, then flush the stream (logging.shutdown calls this)."""
+        self.acquire()
+        try:
+            if self._waiting:
+                self._write_waiting()
+            super().flush()
+        finally:
+            self.release()
+
+    def _write_scheduled(self, record: logging.LogRecord) -> None:
+        self.acquire()
+        try:
+            self._scheduled = False
+            if self._waiting:
+                self._write(record)
+        finally:
+            self.release()
+
+    def _write(self, record: logging.LogRecord) -> None:
+        try:
+            self._write_waiting()
+            super().flush()
+        except Exception:  # a closed pipe: reported as StreamHandler.emit reports it
+            self.handleError(record)
+
+    def _write_waiting(self) -> None:
+        text = "".join(self._waiting)
+        self._waiting.clear()
+        self.stream.write(text)
+
+
 def configure(
     level_for: LevelFor,
     min_level: int,
@@ -190,7 +267,7 @@ def configure(
     stream: TextIO | None = None,
 ) -> logging.Handler:
     """Install the one console handler on the root logger and return it."""
-    handler = logging.StreamHandler(stream or sys.stdout)
+    handler = ConsoleHandler(stream or sys.stdout)
     handler.addFilter(CategoryFilter(level_for, verbose))
     handler.setFormatter(JsonFormatter() if json_logs else ConsoleFormatter(verbose))
     root = logging.getLogger()

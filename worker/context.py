@@ -29,6 +29,11 @@ current_invocation: contextvars.ContextVar[InvocationInfo | None] = contextvars.
     "funchost_invocation", default=None
 )
 
+# A log record attribute: the line may be written together with the next one, or at the end
+# of the event loop's iteration (host/logs.py ConsoleHandler); the invoker sets it on its own
+# lines when nothing visible outside the process can follow them before either.
+WRITE_LATER = "funchost_write_later"
+
 # Invocations of functions that take a context, by id: what a thread the function started
 # joins when it sets context.thread_local_storage.invocation_id.
 running: dict[str, InvocationInfo] = {}

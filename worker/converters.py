@@ -6,6 +6,7 @@ use that choice.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import json
 import sys
@@ -49,6 +50,7 @@ def converter_for(binding_type: str, pytype: Any) -> str:
         return GENERIC
     if binding_type.lower() not in _NO_DATES:
         _widen_strptime_cache()
+        _remember_parsed_dates()
     return binding_type
 
 
@@ -68,6 +70,35 @@ def _widen_strptime_cache() -> None:
     strptime = importlib.import_module("_strptime")  # private: no stubs, hence getattr
     kept = max(int(getattr(strptime, "_CACHE_MAX_SIZE", 0)), _STRPTIME_KEPT)
     setattr(strptime, "_CACHE_MAX_SIZE", kept)  # noqa: B010
+
+
+_DATES_KEPT = 256
+
+
+def _remember_parsed_dates() -> None:
+    """Keep the library's parsed metadata times by their text (idempotent).
+
+    ``_BaseConverter._parse_datetime`` tries up to 13 strptime formats for every time of every
+    message, each miss raising inside; the same text always gives the same (immutable)
+    datetime, and texts repeat: the ExpiresAtUtc of a message that never expires is the same
+    on every message, and messages sent together share their enqueued millisecond. The last
+    texts seen are kept; one that does not parse raises as before, each time. A library
+    without that classmethod is left as it is.
+    """
+    base = importlib.import_module("azure.functions.meta")._BaseConverter
+    parse = base.__dict__.get("_parse_datetime")
+    if not isinstance(parse, classmethod) or getattr(parse.__func__, "funchost_kept", False):
+        return
+    original = parse.__func__
+    kept = functools.lru_cache(maxsize=_DATES_KEPT)(original)
+
+    def remembered(cls: type, datetime_str: Any) -> Any:
+        if type(datetime_str) is not str:  # None, or a value the cache cannot hash
+            return original(cls, datetime_str)
+        return kept(cls, datetime_str)
+
+    remembered.funchost_kept = True  # type: ignore[attr-defined]
+    setattr(base, "_parse_datetime", classmethod(remembered))  # noqa: B010
 
 
 def _converter(name: str) -> Any:

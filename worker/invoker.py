@@ -21,6 +21,7 @@ from funchost.bindings.base import InputBinding, InvocationResult, OutputBinding
 from funchost.errors import BindingError, FunchostError, InvocationTimeout
 from funchost.worker import converters
 from funchost.worker.context import (
+    WRITE_LATER,
     Context,
     InvocationInfo,
     RetryContext,
@@ -81,6 +82,11 @@ class Invoker:
         self.in_flight = 0
         self._trigger_name = spec.trigger.name
         self._category = f"Function.{spec.name}"
+        self._extra = {"category": self._category}
+        self._extra_later = {"category": self._category, WRITE_LATER: True}
+        # Set by wiring when the trigger's listener acts on an outcome only in a later turn of
+        # the event loop: the Executed line may then wait to be written with the next line.
+        self.executed_may_wait = False
         # Decided here, not per invocation: when host.json turns the category down, the
         # Executing/Executed lines are not even built (the root logger is never above it).
         self._log_info = level_for is None or level_for(self._category) <= logging.INFO
@@ -222,23 +228,33 @@ class Invoker:
                 # A write that has started must finish even if the caller goes away.
                 await asyncio.shield(writer.write(datum, event))
 
-    def _log(self, level: int, message: str) -> None:
-        log.log(level, message, extra={"category": self._category})
+    def _log(self, level: int, message: str, later: bool = False) -> None:
+        """Logger.log without its walk up the stack for the caller: it is always this line."""
+        if log.isEnabledFor(level):
+            extra = self._extra_later if later else self._extra
+            log.handle(
+                log.makeRecord(
+                    log.name, level, __file__, _LOG_LINE, message, (), None, "_log", extra
+                )
+            )
 
     def _log_executing(self, event: TriggerEvent, invocation_id: str) -> None:
+        details = event.details
         self._log(
             logging.INFO,
             f"Executing '{self._qualified}' (Reason='{event.reason}', Id={invocation_id})",
+            later=bool(details),  # written with the Trigger Details line, which follows at once
         )
-        if event.details:
-            details = ", ".join(f"{key}: {value}" for key, value in event.details.items())
-            self._log(logging.INFO, f"Trigger Details: {details}")
+        if details:
+            text = ", ".join(f"{key}: {value}" for key, value in details.items())
+            self._log(logging.INFO, f"Trigger Details: {text}")
 
     def _log_outcome(self, outcome: str, level: int, invocation_id: str, started: float) -> None:
         duration = round((time.perf_counter() - started) * 1000)
         self._log(
             level,
             f"Executed '{self._qualified}' ({outcome}, Id={invocation_id}, Duration={duration}ms)",
+            later=self.executed_may_wait and outcome == "Succeeded",
         )
 
     def _log_failure(self, exc: BaseException, invocation_id: str, started: float) -> None:
@@ -255,6 +271,10 @@ class Invoker:
             self._log(logging.WARNING, f"Invocation {invocation_id} was cancelled.")
         elif not isinstance(exc, InvocationTimeout):
             self._log(logging.ERROR, _failure_message(self._qualified, exc))
+
+
+# Where a host line's record says it was logged (findCaller's answer, without its stack walk).
+_LOG_LINE = Invoker._log.__code__.co_firstlineno
 
 
 def _failure_message(qualified: str, exc: BaseException) -> str:

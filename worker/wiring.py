@@ -119,6 +119,9 @@ def _create(
             inputs[binding.name] = provider.input(binding, ctx)
     invoker = Invoker(spec, runner, inputs, outputs, retry, level_for)
     listener = get_provider(spec.trigger.type).trigger(spec.trigger, ctx, invoker)
+    # Nothing such a listener does with an invocation's outcome leaves the process before the
+    # loop's next turn, when a waiting Executed line has been written (host/logs.py).
+    invoker.executed_may_wait = bool(getattr(listener, "acts_on_outcome_later", False))
     return LoadedFunction(spec=spec, invoker=invoker, listener=listener)
 
 

@@ -3,10 +3,9 @@ extension's ``ServiceBusListener`` and its message processors do.
 
 - One message per invocation (cardinality one): two receivers (see ``slots.py``) sharing
   ``maxConcurrentCalls``: at most that many messages run at once, each receiver asking for as
-  many as there is room for in its share. While a function
-  runs, its message's lock is renewed by the SDK's ``AutoLockRenewer`` up to
-  ``maxAutoLockRenewalDuration`` (registered only once half the lock has passed: most
-  functions end long before, and a renewer task per message would cost every message).
+  many as there is room for in its share, and settling the messages whose invocations ended
+  before it receives again. While a function runs, its message's lock is renewed
+  (``renewal.py``) up to ``maxAutoLockRenewalDuration``.
 - A batch per invocation (cardinality many): up to ``maxMessageBatchSize`` messages (waiting up
   to ``maxBatchWaitTime`` for ``minMessageBatchSize``), one invocation at a time; batch locks are
   not renewed (the option "does not apply for functions that receive a batch of messages").
@@ -42,6 +41,7 @@ from funchost.bindings.servicebus.messages import (
     trigger_event,
     values_of,
 )
+from funchost.bindings.servicebus.renewal import CATEGORY, LockKeeper
 from funchost.bindings.servicebus.sdktype import admin_model_binding_datum, model_binding_datum
 from funchost.bindings.servicebus.slots import LINKS, SHORT_WAIT, Slots, shares
 from funchost.bindings.shared.connections import Connection
@@ -50,10 +50,9 @@ from funchost.bindings.shared.failures import first_line
 
 if TYPE_CHECKING:
     from azure.servicebus import ServiceBusReceivedMessage
-    from azure.servicebus.aio import AutoLockRenewer, ServiceBusReceiver
+    from azure.servicebus.aio import ServiceBusReceiver
 
 log = logging.getLogger("funchost.servicebus")
-CATEGORY = "Host.Triggers.ServiceBus"
 # How long one receive call waits for a message; stop cancels a waiting receive at once.
 RECEIVE_WAIT = 5.0
 # A receiver that fails (entity missing, broker down) is retried after 1 s, growing to 60 s.
@@ -78,6 +77,10 @@ class TriggerConfig:
 class ServiceBusTriggerListener:
     """Receives from one queue or subscription for one function."""
 
+    # An outcome is settled by a receiver's loop or a settle task, which run only after the
+    # invocation's task has ended: the worker may write its Executed line a moment later.
+    acts_on_outcome_later = True
+
     def __init__(self, config: TriggerConfig, clients: Clients, dispatch: Dispatch) -> None:
         self.config = config
         self._clients = clients
@@ -87,8 +90,9 @@ class ServiceBusTriggerListener:
         self._in_flight: set[asyncio.Task[None]] = set()
         self._settling: set[asyncio.Task[None]] = set()
         self._receivers: set[ServiceBusReceiver] = set()
+        self._shares: list[Slots] = []  # each one-message receiver's share
         self._locks: dict[ServiceBusReceiver, asyncio.Lock] = {}
-        self._renewer: AutoLockRenewer | None = None
+        self._locks_kept = LockKeeper(config.function_name, config.options.max_auto_lock_renewal)
         self._stopping = False
         self._failing = False  # a failed receive was reported; the recovery is reported once
 
@@ -110,9 +114,7 @@ class ServiceBusTriggerListener:
 
     async def start(self) -> None:
         """Start receiving in the background."""
-        from azure.servicebus.aio import AutoLockRenewer
-
-        self._renewer = AutoLockRenewer(on_lock_renew_failure=self._renew_failed)
+        self._locks_kept.start()
         config = self.config
         if config.sessions:
             loops = [self._session_loop() for _ in range(self._options.max_concurrent_sessions)]
@@ -138,6 +140,7 @@ class ServiceBusTriggerListener:
     async def stop(self, deadline: float) -> None:
         """Stop receiving, let running functions finish by deadline, settle, close receivers."""
         self._stopping = True
+        self._locks_kept.stop()
         loops = list(self._loops)
         for task in loops:
             task.cancel()  # a loop waits in a receive, or (shielded) for its invocation
@@ -145,8 +148,10 @@ class ServiceBusTriggerListener:
         await finish_by(self._in_flight, deadline, self._cancelling)
         while self._settling:
             await asyncio.gather(*self._settling, return_exceptions=True)
-        if self._renewer is not None:
-            await self._renewer.close()
+        for slots in self._shares:  # outcomes of invocations that ended after their loop
+            if slots.outcomes and slots.receiver is not None:
+                await self._settle_outcomes(slots.receiver, slots)
+        await self._locks_kept.close()
         for receiver in list(self._receivers):
             await _close(receiver)
         self._receivers.clear()
@@ -186,7 +191,8 @@ class ServiceBusTriggerListener:
     async def _receive_loop(self, slots: Slots) -> None:
         """One receiver for the entity: messages one by one, or batches."""
         backoff = ExponentialBackoff(*_BACKOFF)
-        receiver = self._receiver(session=False, prefetch=slots.prefetch)
+        receiver = slots.receiver = self._receiver(session=False, prefetch=slots.prefetch)
+        self._shares.append(slots)
         while not self._stopping:
             try:
                 if self.config.many:
@@ -197,33 +203,83 @@ class ServiceBusTriggerListener:
                 raise
             except Exception as exc:
                 self._receive_failed(exc)
-                await asyncio.sleep(backoff.next_delay(succeeded=False))
+                await self._back_off(receiver, slots, backoff.next_delay(succeeded=False))
                 continue
             self._receive_worked(backoff)
 
+    async def _back_off(self, receiver: ServiceBusReceiver, slots: Slots, delay: float) -> None:
+        """Wait before receiving again, settling the messages of invocations that end meanwhile."""
+        until = asyncio.get_running_loop().time() + delay
+        while (left := until - asyncio.get_running_loop().time()) > 0:
+            if slots.outcomes:
+                await self._settle_outcomes(receiver, slots)
+                continue
+            slots.wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(slots.wake.wait(), left)
+
     async def _fill(self, receiver: ServiceBusReceiver, slots: Slots) -> None:
-        """Receive as many messages as there is room for; each runs in its own task.
+        """Settle what has ended, then receive as many messages as there is room for; each
+        runs in its own task.
 
         A receive waits until half the slots are free (or none is taken): each receive then
         brings several messages, rather than one link-credit round trip per finished message.
         """
         limit = slots.limit
         busy = limit - max(1, limit // 2)  # receive once at most this many are running
-        while slots.running and slots.running > busy:
-            slots.room.clear()
-            await slots.room.wait()
+        while slots.outcomes or slots.running > busy:
+            if slots.outcomes:
+                await self._settle_outcomes(receiver, slots)
+            else:
+                slots.wake.clear()
+                await slots.wake.wait()
         # With functions running, a receive must not hold up their settlements for long.
         wait = min(RECEIVE_WAIT, slots.idle_wait) if slots.running else RECEIVE_WAIT
-        async with self._link(receiver):
-            messages = await receiver.receive_messages(
-                max_message_count=limit - slots.running, max_wait_time=wait
-            )
+        messages = await receiver.receive_messages(
+            max_message_count=limit - slots.running, max_wait_time=wait
+        )
         # Nothing came while functions run: wait longer next time (50 ms, doubling to 1 s).
         slots.idle_wait = SHORT_WAIT if messages else min(1.0, slots.idle_wait * 2)
         for message in messages:
-            task = self._spawn(self._invoke(receiver, [message], renew=True))
+            self._spawn(self._run_one(receiver, slots, message))
             slots.running += 1
-            task.add_done_callback(slots.done)
+
+    async def _run_one(
+        self, receiver: ServiceBusReceiver, slots: Slots, message: ServiceBusReceivedMessage
+    ) -> None:
+        """Run the function for one message; its loop settles it (abandoned if cancelled)."""
+        timer = self._locks_kept.keep(receiver, message)
+        succeeded = False
+        try:
+            succeeded = await self._call([message])
+        finally:
+            if timer is not None:
+                timer.cancel()
+            slots.ended(message, succeeded)
+
+    async def _settle_outcomes(self, receiver: ServiceBusReceiver, slots: Slots) -> None:
+        """Settle every outcome waiting, one after another, in one shielded task."""
+        outcomes = slots.take()
+        await self._shielded(self._settle_each(receiver, outcomes))
+
+    async def _settle_each(
+        self, receiver: ServiceBusReceiver, outcomes: list[tuple[ServiceBusReceivedMessage, bool]]
+    ) -> None:
+        for message, succeeded in outcomes:
+            if succeeded and not self.config.auto_complete:
+                continue  # the function was to settle it; unsettled, it comes back
+            await self._settle_one(receiver, message, succeeded)
+
+    async def _settle_one(
+        self, receiver: ServiceBusReceiver, message: ServiceBusReceivedMessage, succeeded: bool
+    ) -> None:
+        try:
+            if succeeded:
+                await receiver.complete_message(message)
+            else:
+                await receiver.abandon_message(message)
+        except Exception as exc:
+            self._settle_failed(message, "complete" if succeeded else "abandon", exc)
 
     async def _one_batch(self, receiver: ServiceBusReceiver) -> None:
         """Receive a batch (waiting for minMessageBatchSize) and run it; one at a time."""
@@ -241,7 +297,7 @@ class ServiceBusTriggerListener:
                 )
         if batch:
             # Shielded: a stop cancels this loop, not the invocation, which gets the deadline.
-            await asyncio.shield(self._spawn(self._invoke(receiver, batch, renew=False)))
+            await asyncio.shield(self._spawn(self._invoke(receiver, batch)))
 
     async def _session_loop(self) -> None:
         """Take the next available session, process it until it is idle, let it go; repeat."""
@@ -275,11 +331,11 @@ class ServiceBusTriggerListener:
                 return  # idle: let the session go
             if not renewing and self._options.max_auto_lock_renewal != 0:
                 renewing = True
-                self._register(receiver, receiver.session)
+                self._locks_kept.register(receiver, receiver.session)
             if self.config.many:
-                jobs = [self._spawn(self._invoke(receiver, messages, renew=False))]
+                jobs = [self._spawn(self._invoke(receiver, messages))]
             else:
-                jobs = [self._spawn(self._invoke(receiver, [m], renew=False)) for m in messages]
+                jobs = [self._spawn(self._invoke(receiver, [m])) for m in messages]
             await asyncio.shield(asyncio.gather(*jobs, return_exceptions=True))
 
     # --- one invocation ----------------------------------------------------------------------
@@ -291,16 +347,15 @@ class ServiceBusTriggerListener:
         return task
 
     async def _invoke(
-        self, receiver: ServiceBusReceiver, messages: list[ServiceBusReceivedMessage], renew: bool
+        self, receiver: ServiceBusReceiver, messages: list[ServiceBusReceivedMessage]
     ) -> None:
-        """Run the function once for the messages, then settle them (shielded)."""
-        timer = self._keep(receiver, messages[0]) if renew else None
+        """Run the function once for a batch or a session's message, then settle (shielded)."""
         try:
             succeeded = await self._call(messages)
         except asyncio.CancelledError:
-            await self._shielded(self._settle(receiver, messages, timer, succeeded=False))
+            await self._shielded(self._settle(receiver, messages, succeeded=False))
             raise
-        await self._shielded(self._settle(receiver, messages, timer, succeeded=succeeded))
+        await self._shielded(self._settle(receiver, messages, succeeded=succeeded))
 
     async def _call(self, messages: list[ServiceBusReceivedMessage]) -> bool:
         config = self.config
@@ -329,24 +384,18 @@ class ServiceBusTriggerListener:
         self,
         receiver: ServiceBusReceiver,
         messages: Sequence[ServiceBusReceivedMessage],
-        timer: asyncio.TimerHandle | None,
         *,
         succeeded: bool,
     ) -> None:
-        if timer is not None:
-            timer.cancel()
         if succeeded and not self.config.auto_complete:
             return  # the function was to settle them; unsettled, they come back
-        act = receiver.complete_message if succeeded else receiver.abandon_message
         async with self._link(receiver):
             for message in messages:
-                try:
-                    await act(message)
-                except Exception as exc:
-                    self._settle_failed(message, "complete" if succeeded else "abandon", exc)
+                await self._settle_one(receiver, message, succeeded)
 
     def _link(self, receiver: ServiceBusReceiver) -> asyncio.Lock:
-        """One receive or settlement at a time on a receiver's link.
+        """One settlement at a time on a session's link (a one-message receiver's loop settles
+        its own, see Slots).
 
         The SDK's operations on one link each read the connection: run side by side (a receive
         beside settlements, or 8 settlements at once) they wait out 0.2 s socket reads in turn,
@@ -356,49 +405,6 @@ class ServiceBusTriggerListener:
         if lock is None:
             lock = self._locks[receiver] = asyncio.Lock()
         return lock
-
-    # --- lock renewal ------------------------------------------------------------------------
-
-    def _keep(
-        self, receiver: ServiceBusReceiver, message: ServiceBusReceivedMessage
-    ) -> asyncio.TimerHandle | None:
-        """Renew the message's lock once half of it has passed, up to the renewal limit."""
-        limit = self._options.max_auto_lock_renewal
-        locked_until = message.locked_until_utc
-        if limit == 0 or locked_until is None:
-            return None
-        loop = asyncio.get_running_loop()
-        started = loop.time()
-        remaining = (locked_until - _now()).total_seconds()
-
-        def begin() -> None:
-            left = None if limit is None else limit - (loop.time() - started)
-            if left is None or left > 0:
-                self._register(receiver, message, left)
-
-        return loop.call_later(max(0.0, remaining / 2), begin)
-
-    def _register(
-        self, receiver: ServiceBusReceiver, renewable: Any, limit: float | None = -1
-    ) -> None:
-        if self._renewer is None or self._stopping:
-            return
-        if limit == -1:
-            limit = self._options.max_auto_lock_renewal
-        # None: renew for as long as the function runs (a day is longer than any run).
-        duration = 86400.0 * 365 if limit is None else limit
-        with contextlib.suppress(Exception):  # a message settled meanwhile is not renewable
-            self._renewer.register(receiver, renewable, max_lock_renewal_duration=duration)
-
-    async def _renew_failed(self, renewable: Any, error: Exception | None) -> None:
-        if error is None or type(error).__name__ == "AutoLockRenewTimeout":
-            return
-        log.warning(
-            "Function '%s': renewing a lock failed (%s); the message may be delivered again.",
-            self.config.function_name,
-            first_line(error),
-            extra={"category": CATEGORY},
-        )
 
     # --- log lines ---------------------------------------------------------------------------
 
@@ -432,12 +438,6 @@ class ServiceBusTriggerListener:
             f"{action} of message '{message.message_id}' failed ({type(exc).__name__}: "
             f"{first_line(exc)}); the message will be delivered again once its lock expires",
         )
-
-
-def _now() -> Any:
-    import datetime as dt
-
-    return dt.datetime.now(dt.timezone.utc)
 
 
 async def _close(receiver: ServiceBusReceiver) -> None:

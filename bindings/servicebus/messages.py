@@ -19,6 +19,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -42,12 +43,18 @@ ZERO_LOCK = str(uuid.UUID(int=0))
 
 def body_of(message: ServiceBusReceivedMessage) -> bytes:
     """The body as bytes (a data body's sections joined; another body as its text)."""
-    from azure.servicebus.amqp import AmqpMessageBodyType
-
     body = message.body
-    if message.body_type == AmqpMessageBodyType.DATA:
+    if message.body_type == _data_body():
         return body if isinstance(body, bytes) else b"".join(body)
     return str(body).encode("utf-8")
+
+
+@functools.cache
+def _data_body() -> Any:
+    """AmqpMessageBodyType.DATA, imported once it is needed (the SDK loads with the trigger)."""
+    from azure.servicebus.amqp import AmqpMessageBodyType
+
+    return AmqpMessageBodyType.DATA
 
 
 def data_datum(bodies: Sequence[bytes], binary: bool, many: bool) -> Datum:
@@ -83,6 +90,10 @@ class Values:
         enqueued = message.enqueued_time_utc or _MIN_DATE
         expires = message.expires_at_utc or MAX_DATE
         token = message.lock_token
+        # The AMQP properties section read once (see _text_property) rather than through the
+        # message's getters, which test the section's truth by listing its fields each time.
+        raw = message.raw_amqp_message.properties
+        props: Any = _NO_PROPERTIES if raw is None else raw
         return cls(
             {
                 # .NET counts this delivery; the AMQP header counts the failed ones before it.
@@ -91,16 +102,16 @@ class Values:
                 "LockToken": None if token is None else str(token),
                 "ExpiresAt": expires,
                 "EnqueuedTime": enqueued,
-                "MessageId": message.message_id,
-                "ContentType": message.content_type,
-                "ReplyTo": message.reply_to,
+                "MessageId": _text_property(props.message_id),
+                "ContentType": _text_property(props.content_type),
+                "ReplyTo": _text_property(props.reply_to),
                 "SequenceNumber": message.sequence_number,
-                "To": message.to,
-                "Subject": message.subject,
-                "CorrelationId": message.correlation_id,
+                "To": _text_property(props.to),
+                "Subject": _text_property(props.subject),
+                "CorrelationId": _text_property(props.correlation_id),
                 "ApplicationProperties": _properties(message.application_properties),
-                "SessionId": message.session_id,
-                "ReplyToSessionId": message.reply_to_session_id,
+                "SessionId": _text_property(props.group_id),
+                "ReplyToSessionId": _text_property(props.reply_to_group_id),
                 "PartitionKey": message.partition_key,
                 "TransactionPartitionKey": getattr(message, "transaction_partition_key", None),
                 # Not binding data: only the Trigger Details line shows it.
@@ -121,6 +132,28 @@ class Values:
                 "ApplicationProperties": {},
             }
         )
+
+
+class _NoProperties:
+    """A message without an AMQP properties section: every property None, as the SDK's getters
+    give them."""
+
+    message_id = content_type = reply_to = to = subject = correlation_id = None
+    group_id = reply_to_group_id = None
+
+
+_NO_PROPERTIES = _NoProperties()
+
+
+def _text_property(value: Any) -> Any:
+    """An AMQP property as ServiceBusReceivedMessage's getter returns it: bytes decoded as
+    UTF-8, or the value as it is when it cannot be (absent, not bytes, not UTF-8)."""
+    if value is None:
+        return None  # the getters' AttributeError path, without raising it
+    try:
+        return value.decode("UTF-8")
+    except (AttributeError, UnicodeDecodeError):
+        return value
 
 
 def _properties(raw: Mapping[Any, Any] | None) -> dict[str, Any]:
@@ -261,21 +294,15 @@ def _net_date(moment: dt.datetime | None, *, offset: bool) -> str | None:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     moment = moment.astimezone(UTC)
-    if moment == MAX_DATE:
-        text = _MAX_TEXT
-    else:
-        fraction = f"{moment.microsecond:06d}".rstrip("0")
-        text = f"{_seconds(moment)}{'.' + fraction if fraction else ''}"
+    # The fraction's trailing zeros cut, and its point with them when none is left.
+    text = _MAX_TEXT if moment == MAX_DATE else _to_micros(moment).rstrip("0").removesuffix(".")
     return text + "+00:00" if offset else text
 
 
-def _seconds(moment: dt.datetime) -> str:
-    """yyyy-MM-ddTHH:mm:ss (by hand: strftime's %Y does not pad years before 1000, such as
-    default(DateTimeOffset)'s year 1, and costs more per message)."""
-    return (
-        f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}"
-        f"T{moment.hour:02d}:{moment.minute:02d}:{moment.second:02d}"
-    )
+def _to_micros(moment: dt.datetime) -> str:
+    """yyyy-MM-ddTHH:mm:ss.ffffff of a UTC time (isoformat pads every year to four digits, as
+    .NET does default(DateTimeOffset)'s year 1; strftime's %Y does not)."""
+    return moment.isoformat(timespec="microseconds")[:26]
 
 
 def trigger_event(data: Datum, batch: Sequence[Values], *, many: bool, entity: str) -> TriggerEvent:
@@ -317,7 +344,7 @@ def _round_trip(moment: dt.datetime | None) -> str:
     if moment is None:
         moment = _MIN_DATE  # default(DateTimeOffset): the admin message's times
     moment = moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return f"{_seconds(moment)}.{moment.microsecond:06d}0+00:00"
+    return f"{_to_micros(moment)}0+00:00"
 
 
 def values_of(messages: Iterable[ServiceBusReceivedMessage]) -> list[Values]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import io
 import logging
 from collections.abc import Iterator
 
@@ -9,8 +11,8 @@ import pytest
 from aiohttp.http_exceptions import BadStatusLine
 
 from funchost.host.hostjson import LOG_LEVELS, LoggingConfig
-from funchost.host.logs import CategoryFilter, PrintCapture
-from funchost.worker.context import InvocationInfo, current_invocation
+from funchost.host.logs import CategoryFilter, ConsoleFormatter, ConsoleHandler, PrintCapture
+from funchost.worker.context import WRITE_LATER, InvocationInfo, current_invocation
 
 NONE = LOG_LEVELS["None"]
 
@@ -126,3 +128,76 @@ def test_print_is_host_function_console_even_in_an_invocation(
     ]
     # So "Function": "Warning" does not hide print(), as in the Functions host.
     assert passes({"Function": logging.WARNING}, caplog.records[0])
+
+
+class Writes(io.StringIO):
+    """A stream that keeps each write apart, to see which lines went out together."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes: list[str] = []
+
+    def write(self, text: str) -> int:
+        self.writes.append(text)
+        return len(text)
+
+
+def console() -> tuple[ConsoleHandler, Writes]:
+    stream = Writes()
+    handler = ConsoleHandler(stream)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    return handler, stream
+
+
+def line(message: str, *, later: bool = False) -> logging.LogRecord:
+    rec = record("funchost.function", logging.INFO)
+    rec.msg = message
+    if later:
+        setattr(rec, WRITE_LATER, True)
+    return rec
+
+
+def test_a_later_line_goes_out_with_the_next_line_in_order() -> None:
+    async def scenario() -> list[str]:
+        handler, stream = console()
+        handler.handle(line("Executing", later=True))
+        assert stream.writes == []
+        handler.handle(line("Trigger Details"))
+        return stream.writes
+
+    assert asyncio.run(scenario()) == ["Executing\nTrigger Details\n"]
+
+
+def test_a_later_line_goes_out_when_the_loop_iteration_ends() -> None:
+    async def scenario() -> list[str]:
+        handler, stream = console()
+        handler.handle(line("Executed one", later=True))
+        handler.handle(line("Executed two", later=True))
+        await asyncio.sleep(0)  # the loop runs its scheduled callbacks
+        return stream.writes
+
+    assert asyncio.run(scenario()) == ["Executed one\nExecuted two\n"]
+
+
+def test_outside_a_loop_or_on_flush_nothing_waits() -> None:
+    handler, stream = console()
+    handler.handle(line("from a thread", later=True))
+    assert stream.writes == ["from a thread\n"]
+
+    async def flushed() -> list[str]:
+        handler.handle(line("Executed", later=True))
+        handler.flush()  # logging.shutdown flushes every handler
+        return stream.writes
+
+    assert asyncio.run(flushed())[-1] == "Executed\n"
+
+
+def test_console_lines_are_the_same_with_or_without_waiting() -> None:
+    handler, stream = console()
+    handler.setFormatter(ConsoleFormatter(verbose=False))
+    rec = line("Executing 'Functions.f' (Reason='x', Id=1)", later=True)
+    rec.created = 1_796_000_000.123
+    handler.handle(rec)
+    assert stream.writes == [
+        "[2026-11-30T00:53:20.123Z] Executing 'Functions.f' (Reason='x', Id=1)\n"
+    ]

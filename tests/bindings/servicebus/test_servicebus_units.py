@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import uuid
 from typing import Any
 
 import azure.functions as func
@@ -31,6 +32,7 @@ from funchost.bindings.servicebus.sdktype import model_binding_datum
 from funchost.bindings.servicebus.slots import shares
 from funchost.config_section import Section
 from funchost.errors import BindingError, ConfigError
+from funchost.worker import converters
 
 FILE = "/app/host.json"
 TOKEN = "2e523d3e-680a-4986-ab1e-aa9d667dc16c"
@@ -204,6 +206,68 @@ def test_one_message_decodes_into_a_service_bus_message() -> None:
     assert (msg.lock_token, msg.sequence_number) == (TOKEN, 42)
     assert msg.enqueued_time_utc == dt.datetime(2026, 11, 30, 0, 53, 20, 123000)
     assert msg.user_properties == msg.application_properties == {"color": "blue", "n": 7}
+
+
+_GETTERS = {
+    "MessageId": "message_id",
+    "ContentType": "content_type",
+    "ReplyTo": "reply_to",
+    "To": "to",
+    "Subject": "subject",
+    "CorrelationId": "correlation_id",
+    "SessionId": "session_id",
+    "ReplyToSessionId": "reply_to_session_id",
+}
+
+
+@pytest.mark.parametrize(
+    "value", [None, b"text", b"\xff not utf-8", b"", "already str", uuid.UUID(int=7), 12345]
+)
+def test_properties_are_read_as_the_sdk_getters_give_them(value: Any) -> None:
+    """Values reads the AMQP properties section itself; it must agree with the SDK's getters."""
+    fields = dict.fromkeys(
+        (
+            "message_id",
+            "content_type",
+            "reply_to",
+            "to",
+            "subject",
+            "correlation_id",
+            "group_id",
+            "reply_to_group_id",
+        ),
+        value,
+    )
+    message = ServiceBusReceivedMessage(
+        Message(data=[b"x"], properties=Properties(**fields)), receiver=None, lock_token=TOKEN
+    )
+    values = Values.of(message).fields
+    for name, getter in _GETTERS.items():
+        expected = getattr(message, getter)
+        assert (values[name], type(values[name])) == (expected, type(expected)), name
+
+
+def test_a_message_without_properties_has_none_of_them() -> None:
+    message = ServiceBusReceivedMessage(Message(data=[b"x"]), receiver=None, lock_token=TOKEN)
+    values = Values.of(message).fields
+    assert {values[name] for name in _GETTERS} == {None}
+
+
+def test_remembered_dates_decode_the_same_and_bad_ones_still_fail() -> None:
+    """The worker keeps the library's parsed times by text (converters._remember_parsed_dates)."""
+    converters.converter_for("serviceBusTrigger", func.ServiceBusMessage)
+    event = trigger_event(
+        data_datum([b"hello"], False, False), [Values.of(received())], many=False, entity="q"
+    )
+    first, again = decoded(event), decoded(event)
+    for msg in (first, again):
+        assert msg.enqueued_time_utc == dt.datetime(2026, 11, 30, 0, 53, 20, 123000)
+        assert msg.expires_at_utc == dt.datetime(9999, 12, 31, 23, 59, 59, 999999)
+    parse = func.servicebus.ServiceBusMessageInConverter._parse_datetime
+    for _ in range(2):
+        with pytest.raises(ValueError):
+            parse("not a time")
+    assert parse(None) is None
 
 
 def test_a_batch_decodes_into_a_list_with_the_array_metadata() -> None:
