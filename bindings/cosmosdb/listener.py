@@ -26,9 +26,10 @@ import logging
 import math
 import socket
 import uuid
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
 
 from azure.functions.meta import Datum
@@ -95,7 +96,14 @@ class CosmosDBTriggerListener:
         return TriggerEvent(data=Datum(_documents_json(payload), "json"))
 
     async def start(self) -> None:
-        """Start in the background: the account may still be coming up."""
+        """Build the clients now, read in the background: the account may still be coming up.
+
+        Importing and building the SDK's clients is start-up work: done here, the host is
+        ready to read the feed when it says it has started.
+        """
+        with contextlib.suppress(Exception):  # the background task builds, logs and retries
+            self._client(self.setup.monitored)
+            self._client(self.setup.leases)
         self._wake = asyncio.Event()
         self._task = asyncio.get_running_loop().create_task(self._run())
 
@@ -145,15 +153,14 @@ class CosmosDBTriggerListener:
         try:
             leases = await self._lease_container()
             monitored = self._monitored()
-            container = await monitored.read()
-            database = (
-                await self._client(self.setup.monitored).get_database_client(config.database).read()
+            database = self._client(self.setup.monitored).get_database_client(config.database)
+            container, database_doc, _ = await _side_by_side(
+                monitored.read(), database.read(), leases.read()
             )
-            await leases.read()
         except CosmosResourceNotFoundError:
             raise RuntimeError(self._missing()) from None
         host = urlsplit(self.setup.monitored.endpoint).hostname or ""
-        prefix = f"{config.lease_prefix}{host}_{database['_rid']}_{container['_rid']}"
+        prefix = f"{config.lease_prefix}{host}_{database_doc['_rid']}_{container['_rid']}"
         store = LeaseStore(leases, prefix, self.owner, config.lease_expiration_interval)
         self._store = store
         self._container_rid = str(container["_rid"])
@@ -350,6 +357,15 @@ class CosmosDBTriggerListener:
             first_line(exc),
             extra={"category": CATEGORY},
         )
+
+
+async def _side_by_side(*reads: Awaitable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Independent reads in one round trip; the first failure is raised once all ended."""
+    results = await asyncio.gather(*reads, return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+    return cast(list[dict[str, Any]], results)
 
 
 def _one_to_steal(leases: list[Lease], store: LeaseStore, target: int) -> list[Lease]:
