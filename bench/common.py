@@ -201,6 +201,20 @@ def start_subject(
     return subject
 
 
+# The drain apps' and loops' conventions: funchost is ready once it says so, and the app logs
+# BENCH-DONE with the monotonic time of its last item; a loop prints "ready", then "done <t>".
+HOST_READY = "Host started in "
+APP_DONE = re.compile(r"BENCH-DONE (\d+\.\d+)")
+LOOP_DONE = re.compile(r"^done (\d+\.\d+)")
+
+
+def start_drainer(name: str, app: Path, loop: list[str], env: dict[str, str]) -> Subject:
+    """``funchost`` on the bench app, or else the hand-written loop: ready to be timed."""
+    if name == "funchost":
+        return start_subject(name, funchost_command(app, free_port()), env, HOST_READY, APP_DONE)
+    return start_subject(name, [sys.executable, *loop], env, "ready", LOOP_DONE)
+
+
 @dataclass
 class Drained:
     """One subject draining one preloaded source."""

@@ -23,27 +23,11 @@ from __future__ import annotations
 
 import asyncio
 import os
-import re
 import subprocess
 import sys
 
-from bench.common import (
-    BENCH,
-    REPO,
-    BenchError,
-    Drained,
-    Options,
-    Skip,
-    Subject,
-    drain,
-    drained_result,
-    free_port,
-    funchost_command,
-    interleaved,
-    pinned,
-    start_subject,
-    stop,
-)
+from bench import common
+from bench.common import BENCH, REPO, Options
 from bench.table import GroupResult, Target
 
 if str(REPO) not in sys.path:  # the peer's own module says where it expects cosmosdb-server
@@ -51,8 +35,6 @@ if str(REPO) not in sys.path:  # the peer's own module says where it expects cos
 from tests.peers.cosmos.inner import default_cli
 
 APP = BENCH / "apps" / "cosmos_throughput"
-READY = "Host started in "
-DONE = re.compile(r"BENCH-DONE (\d+\.\d+)")
 SUBJECTS = ("funchost", "sdk loop")
 TARGET = Target(">=", 0.90)  # issue 16
 DATABASE = "bench"
@@ -67,13 +49,17 @@ def start_peer() -> tuple[subprocess.Popen[str], str]:
     """The Cosmos DB peer on a free port, pinned to CPU 1; (process, connection string)."""
     cmd = [sys.executable, "-m", "tests.peers.cosmos", "--port", "0"]
     proc = subprocess.Popen(
-        pinned(cmd, 1), cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+        common.pinned(cmd, 1),
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
     )
     assert proc.stdout is not None
     line = proc.stdout.readline().strip()  # bounded: the peer gives up after its ready timeout
     if not line.startswith("AccountEndpoint=http://"):
-        stop(proc, 5)
-        raise BenchError(
+        common.stop(proc, 5)
+        raise common.BenchError(
             f"the Cosmos DB peer did not start (it printed {line!r}); to see why, run "
             f"`{' '.join(cmd[1:])}` in {REPO}"
         )
@@ -101,37 +87,35 @@ async def preload(connection: str, count: int) -> None:
 # --- subjects and runs -----------------------------------------------------------------------
 
 
-def start(name: str, connection: str, count: int) -> Subject:
+def start(name: str, connection: str, count: int) -> common.Subject:
     """funchost start on the bench app, or the SDK loop; returned once it is ready."""
     env = {**os.environ, "BENCH_COSMOS": connection, "BENCH_DOCS": str(count)}
-    if name == "funchost":
-        return start_subject(name, funchost_command(APP, free_port()), env, READY, DONE)
-    cmd = [sys.executable, str(BENCH / "cosmos_sdk_loop.py"), DATABASE, str(count)]
-    return start_subject(name, cmd, env, "ready", re.compile(r"^done (\d+\.\d+)"))
+    loop = [str(BENCH / "cosmos_sdk_loop.py"), DATABASE, str(count)]
+    return common.start_drainer(name, APP, loop, env)
 
 
-def one_run(name: str, count: int) -> Drained:
+def one_run(name: str, count: int) -> common.Drained:
     """A fresh peer, preloaded; the subject reads the whole change feed."""
     peer, connection = start_peer()
     try:
         asyncio.run(preload(connection, count))
-        return drain(start(name, connection, count), peer.pid, count, RUN_TIMEOUT)
+        return common.drain(start(name, connection, count), peer.pid, count, RUN_TIMEOUT)
     finally:
-        stop(peer, 10)
+        common.stop(peer, 10)
 
 
 def cosmosdb_group(options: Options) -> GroupResult:
     """Interleaved rounds of both subjects; funchost against the SDK loop."""
     server = default_cli()
     if not server.exists():
-        raise Skip(
+        raise common.Skip(
             f"cosmosdb-server is not installed ({server} is missing): run "
             f"`npm install --no-save @vercel/cosmosdb-server@1.0.1` in {REPO}"
         )
-    runs = interleaved(
+    runs = common.interleaved(
         "cosmosdb", SUBJECTS, options.rounds, lambda subject: one_run(subject, options.messages)
     )
-    result = drained_result("cosmosdb", runs, "sdk loop", "doc", TARGET)
+    result = common.drained_result("cosmosdb", runs, "sdk loop", "doc", TARGET)
     result.details["documents"] = options.messages
     return result
 

@@ -23,7 +23,6 @@ first seconds of each run read fewer partitions: the ratio compares like with li
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -41,11 +40,9 @@ from bench.common import (
     Subject,
     drain,
     drained_result,
-    free_port,
-    funchost_command,
     interleaved,
     pinned,
-    start_subject,
+    start_drainer,
     stop,
 )
 from bench.table import GroupResult, Target
@@ -56,8 +53,6 @@ import contextlib
 from azurite import AZURITE, INSTALL, Azurite, launch
 
 APP = BENCH / "apps" / "eventhub_throughput"
-READY = "Host started in "
-DONE = re.compile(r"BENCH-DONE (\d+\.\d+)")
 SUBJECTS = ("funchost", "sdk loop")
 TARGET = Target(">=", 0.90)  # issue 15
 PARTITIONS = 4
@@ -118,10 +113,7 @@ def start(name: str, eh: str, storage: str, hub: str, count: int) -> Subject:
     """funchost start on the bench app, or the SDK loop; returned once it is ready."""
     env = {**os.environ, "EH": eh, "BENCH_EH": eh, "BENCH_STORAGE": storage}
     env |= {"AzureWebJobsStorage": storage, "BENCH_HUB": hub, "BENCH_EVENTS": str(count)}
-    if name == "funchost":
-        return start_subject(name, funchost_command(APP, free_port()), env, READY, DONE)
-    cmd = [sys.executable, str(BENCH / "eh_sdk_loop.py"), hub, str(count)]
-    return start_subject(name, cmd, env, "ready", re.compile(r"^done (\d+\.\d+)"))
+    return start_drainer(name, APP, [str(BENCH / "eh_sdk_loop.py"), hub, str(count)], env)
 
 
 # --- the benchmark ---------------------------------------------------------------------------
