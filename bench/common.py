@@ -47,6 +47,7 @@ class Options:
     messages: int  # queue group
     depth: int  # queue group: most messages queued at once
     occurrences: int  # timer group: runs per phase
+    documents: int  # cosmosdb group: documents per run
     quick: bool
 
 

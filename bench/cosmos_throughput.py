@@ -2,7 +2,7 @@
 
 Each run starts a fresh Cosmos DB peer (tests/peers/cosmos: cosmosdb-server behind the proxy
 that answers the change feed, both pinned to CPU 1), creates the database ``bench`` with the
-monitored container ``items`` (partition key /pk) and ``leases`` (/id), preloads ``--messages``
+monitored container ``items`` (partition key /pk) and ``leases`` (/id), preloads ``--documents``
 documents into ``items``, then starts the subject (pinned to CPU 0) and times it from its
 ready signal until it has handled every document.
 
@@ -16,7 +16,7 @@ Documents per second run from the subject's ready signal (funchost: "Host starte
 "ready") to its last document; CPU is the subject process's own over that span, the peer's
 is the proxy's and cosmosdb-server's together.
 
-    python -m bench.cosmos_throughput [--quick] [--messages 10000] [--rounds 3]
+    python -m bench.cosmos_throughput [--quick] [--documents 20000] [--rounds 3]
 """
 
 from __future__ import annotations
@@ -113,10 +113,10 @@ def cosmosdb_group(options: Options) -> GroupResult:
             f"`npm install --no-save @vercel/cosmosdb-server@1.0.1` in {REPO}"
         )
     runs = common.interleaved(
-        "cosmosdb", SUBJECTS, options.rounds, lambda subject: one_run(subject, options.messages)
+        "cosmosdb", SUBJECTS, options.rounds, lambda subject: one_run(subject, options.documents)
     )
     result = common.drained_result("cosmosdb", runs, "sdk loop", "doc", TARGET)
-    result.details["documents"] = options.messages
+    result.details["documents"] = options.documents
     return result
 
 

@@ -2,6 +2,7 @@
 
 python -m bench [--only GROUP[,GROUP]] [--quick] [--duration S] [--rounds N]
                 [--connections N] [--cold N] [--messages N] [--depth N] [--occurrences N]
+                [--documents N]
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ FULL = {
     "messages": 10_000,
     "depth": 256,
     "occurrences": 60,
+    "documents": 20_000,
 }
 # --quick: a smoke check that every group still runs and every response is right.
 QUICK = FULL | {
@@ -64,6 +66,7 @@ QUICK = FULL | {
     "cold": 2,
     "messages": 300,
     "occurrences": 3,
+    "documents": 300,
 }
 GroupFunction = Callable[[Options], GroupResult]
 
@@ -93,9 +96,10 @@ def parser(prog: str, description: str | None) -> argparse.ArgumentParser:
         "rounds": "interleaved rounds (medians are reported)",
         "connections": "wrk connections",
         "cold": "cold-start samples per server",
-        "messages": "queue: messages per run; eventhubs: events; cosmosdb: documents",
+        "messages": "queue, servicebus: messages per run; eventhubs: events per run",
         "depth": "queue: most messages queued at once",
         "occurrences": "timer: runs per phase",
+        "documents": "cosmosdb: documents per run",
     }
     for name, text in numbers.items():
         cli.add_argument(f"--{name}", type=int, metavar="N", help=f"{text} (default {FULL[name]})")
@@ -200,7 +204,7 @@ def _method(options: Options, ran: Sequence[str]) -> str:
         parts.append(f"eventhubs: {options.messages} events per run, fresh AMQP peer per run")
     if "cosmosdb" in ran:
         parts.append(
-            f"cosmosdb: {options.messages} documents per run, fresh Cosmos DB peer per run"
+            f"cosmosdb: {options.documents} documents per run, fresh Cosmos DB peer per run"
         )
     if "timer" in ran:
         parts.append(f"timer: {options.occurrences} occurrences per phase")
