@@ -23,33 +23,29 @@ first seconds of each run read fewer partitions: the ratio compares like with li
 from __future__ import annotations
 
 import os
-import re
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
-import threading
-import time
 import uuid
-from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from bench.common import (
     BENCH,
     REPO,
     BenchError,
+    Drained,
     Options,
     Skip,
-    cpu_seconds,
-    free_port,
-    funchost_command,
+    Subject,
+    drain,
+    drained_result,
+    interleaved,
     pinned,
-    progress,
-    rss_mb,
+    start_drainer,
     stop,
 )
-from bench.table import GroupResult, Row, Target, against
+from bench.table import GroupResult, Target
 
 sys.path.insert(0, str(REPO / "tests"))
 import contextlib
@@ -57,30 +53,11 @@ import contextlib
 from azurite import AZURITE, INSTALL, Azurite, launch
 
 APP = BENCH / "apps" / "eventhub_throughput"
-READY = "Host started in "
-DONE = re.compile(r"BENCH-DONE (\d+\.\d+)")
 SUBJECTS = ("funchost", "sdk loop")
 TARGET = Target(">=", 0.90)  # issue 15
 PARTITIONS = 4
 CONTAINER = "azure-webjobs-eventhub"
 RUN_TIMEOUT = 300.0
-
-
-@dataclass
-class Run:
-    """One subject reading one preloaded hub."""
-
-    subject: str
-    events: int
-    seconds: float
-    cpu_us_per_event: float
-    peer_cpu_us_per_event: float
-    rss_mb: float
-
-    @property
-    def rate(self) -> float:
-        """Events per second."""
-        return self.events / self.seconds
 
 
 # --- the peer --------------------------------------------------------------------------------
@@ -132,86 +109,26 @@ def create_container(azurite: Azurite) -> None:
 # --- subjects --------------------------------------------------------------------------------
 
 
-class Subject:
-    """A started subject: its process and the monotonic time it reported the last event."""
-
-    def __init__(self, proc: subprocess.Popen[str], ready: threading.Event) -> None:
-        self.proc = proc
-        self.ready = ready
-        self.done_at: float | None = None
-        self.finished = threading.Event()
-
-
-def _watch(subject: Subject, ready_text: str, done: re.Pattern[str]) -> None:
-    """Read every line (the host must never block on a full pipe); note ready and done."""
-    assert subject.proc.stdout is not None
-    for line in subject.proc.stdout:
-        if ready_text in line:
-            subject.ready.set()
-        match = done.search(line)
-        if match and subject.done_at is None:
-            subject.done_at = float(match.group(1))
-            subject.finished.set()
-
-
-def start_subject(name: str, eh: str, storage: str, hub: str, count: int) -> Subject:
+def start(name: str, eh: str, storage: str, hub: str, count: int) -> Subject:
     """funchost start on the bench app, or the SDK loop; returned once it is ready."""
     env = {**os.environ, "EH": eh, "BENCH_EH": eh, "BENCH_STORAGE": storage}
     env |= {"AzureWebJobsStorage": storage, "BENCH_HUB": hub, "BENCH_EVENTS": str(count)}
-    if name == "funchost":
-        cmd, ready_text, done = funchost_command(APP, free_port()), READY, DONE
-    else:
-        cmd = [sys.executable, str(BENCH / "eh_sdk_loop.py"), hub, str(count)]
-        ready_text, done = "ready", re.compile(r"^done (\d+\.\d+)")
-    proc = subprocess.Popen(
-        pinned(cmd, 0), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
-    subject = Subject(proc, threading.Event())
-    threading.Thread(target=_watch, args=(subject, ready_text, done), daemon=True).start()
-    if not subject.ready.wait(30):
-        proc.kill()
-        raise BenchError(f"{name} did not print {ready_text!r} within 30 s")
-    return subject
+    return start_drainer(name, APP, [str(BENCH / "eh_sdk_loop.py"), hub, str(count)], env)
 
 
 # --- the benchmark ---------------------------------------------------------------------------
 
 
-def one_run(name: str, azurite: Azurite, count: int) -> Run:
+def one_run(name: str, azurite: Azurite, count: int) -> Drained:
     """A fresh peer and hub, preloaded; the subject reads it all."""
     hub = f"bench{uuid.uuid4().hex[:8]}"
     peer, connection = start_peer(hub)
     try:
         preload(connection, hub, count)
-        subject = start_subject(name, connection, azurite.connection_string, hub, count)
-        started = time.monotonic()
-        cpu_before, peer_before = cpu_seconds(subject.proc.pid), cpu_seconds(peer.pid)
-        try:
-            if not subject.finished.wait(RUN_TIMEOUT):
-                raise BenchError(f"{name} did not read {count} events in {RUN_TIMEOUT} s")
-            cpu = cpu_seconds(subject.proc.pid) - cpu_before
-            peer_cpu = cpu_seconds(peer.pid) - peer_before
-            rss = rss_mb(subject.proc.pid)
-        finally:
-            stop(subject.proc, 30)
-        assert subject.done_at is not None
-        seconds = subject.done_at - started
+        subject = start(name, connection, azurite.connection_string, hub, count)
+        return drain(subject, peer.pid, count, RUN_TIMEOUT)
     finally:
         stop(peer, 10)
-    return Run(name, count, seconds, cpu / count * 1e6, peer_cpu / count * 1e6, rss)
-
-
-def _row(subject: str, runs: list[Run]) -> Row:
-    peer = statistics.median(r.peer_cpu_us_per_event for r in runs)
-    return Row(
-        "eventhubs",
-        subject,
-        statistics.median(r.rate for r in runs),
-        "event/s",
-        cpu_us=statistics.median(r.cpu_us_per_event for r in runs),
-        rss_mb=statistics.median(r.rss_mb for r in runs),
-        note=f"peer {peer:.0f} µs/event",
-    )
 
 
 def eventhubs_group(options: Options) -> GroupResult:
@@ -220,25 +137,21 @@ def eventhubs_group(options: Options) -> GroupResult:
         raise Skip(f"Azurite is not installed ({AZURITE} is missing): run `{INSTALL}` in {REPO}")
     workdir = Path(tempfile.mkdtemp(prefix="eventhubs-bench-"))
     proc, azurite = launch(workdir, lambda command: pinned(command, 1))
-    runs: dict[str, list[Run]] = {subject: [] for subject in SUBJECTS}
     try:
         create_container(azurite)
-        for number in range(1, options.rounds + 1):
-            for subject in SUBJECTS:
-                run = one_run(subject, azurite, options.messages)
-                runs[subject].append(run)
-                progress(f"eventhubs round {number}/{options.rounds}: {subject} {run.rate:,.0f}/s")
+        runs = interleaved(
+            "eventhubs",
+            SUBJECTS,
+            options.rounds,
+            lambda subject: one_run(subject, azurite, options.messages),
+        )
     finally:
         proc.kill()
         proc.wait(10)
         shutil.rmtree(workdir, ignore_errors=True)
-    anchor = _row("sdk loop", runs["sdk loop"])
-    rows = [anchor, against(anchor, _row("funchost", runs["funchost"]), TARGET)]
-    doc = {
-        "events": options.messages,
-        "runs": {s: [asdict(r) | {"rate": round(r.rate, 1)} for r in rs] for s, rs in runs.items()},
-    }
-    return GroupResult(rows, doc)
+    result = drained_result("eventhubs", runs, "sdk loop", "event", TARGET)
+    result.details["events"] = options.messages
+    return result
 
 
 if __name__ == "__main__":

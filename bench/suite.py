@@ -2,6 +2,7 @@
 
 python -m bench [--only GROUP[,GROUP]] [--quick] [--duration S] [--rounds N]
                 [--connections N] [--cold N] [--messages N] [--depth N] [--occurrences N]
+                [--documents N]
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ GROUPS = {
     "queue": "bench.queue_throughput:queue_group",
     "servicebus": "bench.servicebus_throughput:servicebus_group",
     "eventhubs": "bench.eventhub_throughput:eventhubs_group",
+    "cosmosdb": "bench.cosmos_throughput:cosmosdb_group",
     "timer": "bench.timer_jitter:timer_group",
 }
 GROUP_HELP = """groups (all by default, in this order):
@@ -43,6 +45,7 @@ GROUP_HELP = """groups (all by default, in this order):
   queue    queue trigger msg/s vs a hand-written SDK loop on Azurite (Azurite)
   servicebus  Service Bus trigger msg/s vs a hand-written SDK loop on the AMQP peer
   eventhubs  Event Hubs trigger events/s vs a hand-written consumer loop (AMQP peer, Azurite)
+  cosmosdb  Cosmos DB trigger docs/s vs a hand-written change-feed loop (Cosmos DB peer)
   timer    one-second timer lateness, idle and beside wrk load"""
 FULL = {
     "duration": 10,
@@ -53,6 +56,7 @@ FULL = {
     "messages": 10_000,
     "depth": 256,
     "occurrences": 60,
+    "documents": 20_000,
 }
 # --quick: a smoke check that every group still runs and every response is right.
 QUICK = FULL | {
@@ -62,6 +66,7 @@ QUICK = FULL | {
     "cold": 2,
     "messages": 300,
     "occurrences": 3,
+    "documents": 300,
 }
 GroupFunction = Callable[[Options], GroupResult]
 
@@ -91,9 +96,10 @@ def parser(prog: str, description: str | None) -> argparse.ArgumentParser:
         "rounds": "interleaved rounds (medians are reported)",
         "connections": "wrk connections",
         "cold": "cold-start samples per server",
-        "messages": "queue: messages per run; eventhubs: events per run",
+        "messages": "queue, servicebus: messages per run; eventhubs: events per run",
         "depth": "queue: most messages queued at once",
         "occurrences": "timer: runs per phase",
+        "documents": "cosmosdb: documents per run",
     }
     for name, text in numbers.items():
         cli.add_argument(f"--{name}", type=int, metavar="N", help=f"{text} (default {FULL[name]})")
@@ -196,6 +202,10 @@ def _method(options: Options, ran: Sequence[str]) -> str:
         parts.append(f"queue: {options.messages} messages per run, fresh Azurite per run")
     if "eventhubs" in ran:
         parts.append(f"eventhubs: {options.messages} events per run, fresh AMQP peer per run")
+    if "cosmosdb" in ran:
+        parts.append(
+            f"cosmosdb: {options.documents} documents per run, fresh Cosmos DB peer per run"
+        )
     if "timer" in ran:
         parts.append(f"timer: {options.occurrences} occurrences per phase")
     if options.quick:

@@ -8,7 +8,9 @@ As the extension runs ``GetChangeFeedProcessorBuilder`` for a function:
   than its share when none is free; several hosts on one lease container share the ranges;
 - each held range is read by its own task: a page of at most ``maxItemsPerInvocation``
   changes is one invocation; after a page the next is read at once, after an empty read the
-  task waits ``feedPollDelay``;
+  task waits ``feedPollDelay``; after a full page the next is read while the batch's function
+  runs (the processor reads one after the other; a read overlapping the function is what
+  keeps a backlog moving at the pace of the reads);
 - the lease's continuation is written only after the batch's function finished, success or
   failure alike (retry policies run inside the dispatch; the function owns its poison
   handling), so a crash replays at most the batch that was running;
@@ -26,17 +28,18 @@ import logging
 import math
 import socket
 import uuid
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
 
 from azure.functions.meta import Datum
 
 from funchost.bindings.base import Description, Dispatch, TriggerEvent
 from funchost.bindings.cosmosdb.client import CosmosConnection, cosmos_client
-from funchost.bindings.cosmosdb.config import TriggerConfig
-from funchost.bindings.cosmosdb.feed import FeedRange, StartFrom, read_page
+from funchost.bindings.cosmosdb.config import MAX_ITEMS_DEFAULT, TriggerConfig
+from funchost.bindings.cosmosdb.feed import FeedRange, Page, StartFrom, read_page
 from funchost.bindings.cosmosdb.leases import Lease, LeaseLost, LeaseStore
 from funchost.bindings.shared.drain import finish_by
 from funchost.bindings.shared.failures import first_line
@@ -95,7 +98,14 @@ class CosmosDBTriggerListener:
         return TriggerEvent(data=Datum(_documents_json(payload), "json"))
 
     async def start(self) -> None:
-        """Start in the background: the account may still be coming up."""
+        """Build the clients now, read in the background: the account may still be coming up.
+
+        Importing and building the SDK's clients is start-up work: done here, the host is
+        ready to read the feed when it says it has started.
+        """
+        with contextlib.suppress(Exception):  # the background task builds, logs and retries
+            self._client(self.setup.monitored)
+            self._client(self.setup.leases)
         self._wake = asyncio.Event()
         self._task = asyncio.get_running_loop().create_task(self._run())
 
@@ -145,15 +155,14 @@ class CosmosDBTriggerListener:
         try:
             leases = await self._lease_container()
             monitored = self._monitored()
-            container = await monitored.read()
-            database = (
-                await self._client(self.setup.monitored).get_database_client(config.database).read()
+            database = self._client(self.setup.monitored).get_database_client(config.database)
+            container, database_doc, _ = await _side_by_side(
+                monitored.read(), database.read(), leases.read()
             )
-            await leases.read()
         except CosmosResourceNotFoundError:
             raise RuntimeError(self._missing()) from None
         host = urlsplit(self.setup.monitored.endpoint).hostname or ""
-        prefix = f"{config.lease_prefix}{host}_{database['_rid']}_{container['_rid']}"
+        prefix = f"{config.lease_prefix}{host}_{database_doc['_rid']}_{container['_rid']}"
         store = LeaseStore(leases, prefix, self.owner, config.lease_expiration_interval)
         self._store = store
         self._container_rid = str(container["_rid"])
@@ -248,27 +257,59 @@ class CosmosDBTriggerListener:
     async def _read_range(self, store: LeaseStore, lease: Lease) -> None:
         monitored = self._monitored()
         continuation = lease.continuation
+        ahead: asyncio.Task[Page | None] | None = None
         try:
             while self._holds(lease):
-                page = await self._read(monitored, lease, continuation)
-                if page is None:
+                page = await self._next_page(monitored, lease, continuation, ahead)
+                ahead = None
+                if page is None or not page.items:
+                    continuation = page.continuation if page and page.continuation else continuation
                     await self._sleep(self.config.feed_poll_delay)
                     continue
-                if not page.items:
-                    continuation = page.continuation or continuation
-                    await self._sleep(self.config.feed_poll_delay)
-                    continue
+                ahead = self._read_ahead(monitored, lease, page)
                 if not await self._run_batch(page.items) or page.continuation is None:
                     return  # cut short at the deadline: not checkpointed, read again later
                 await self._checkpoint(store, lease, page.continuation)
                 continuation = page.continuation
         finally:
+            if ahead is not None:  # stopped or lost: the page read ahead is dropped
+                ahead.cancel()
+                ahead.add_done_callback(_retrieved)
             self._work.readers.pop(lease.token, None)
+
+    def _read_ahead(
+        self, monitored: ContainerProxy, lease: Lease, page: Page
+    ) -> asyncio.Task[Page | None] | None:
+        """After a full page more changes are waiting: read the next page while this batch's
+        function runs (it is dispatched only after this batch's checkpoint). After a partial
+        page the reader has caught up and reads again once the batch is done, as before."""
+        full = len(page.items) >= (self.config.max_items or MAX_ITEMS_DEFAULT)
+        if page.continuation is None or not full:
+            return None
+        read = self._read(monitored, lease, page.continuation)
+        return asyncio.get_running_loop().create_task(read)
+
+    async def _next_page(
+        self,
+        monitored: ContainerProxy,
+        lease: Lease,
+        continuation: str | None,
+        ahead: asyncio.Task[Page | None] | None,
+    ) -> Page | None:
+        """The page read ahead when it has changes; else a read now: changes may have come
+        while the last batch ran, and only an empty read after it makes the reader wait."""
+        if ahead is not None:
+            page = await ahead
+            if page is not None and page.items:
+                return page
+        return await self._read(monitored, lease, continuation)
 
     def _holds(self, lease: Lease) -> bool:
         return not self._stopping and self._work.owned.get(lease.token) is lease
 
-    async def _read(self, monitored: ContainerProxy, lease: Lease, continuation: str | None) -> Any:
+    async def _read(
+        self, monitored: ContainerProxy, lease: Lease, continuation: str | None
+    ) -> Page | None:
         from azure.cosmos.exceptions import CosmosHttpResponseError
 
         feed_range = FeedRange(self._container_rid, *lease.bounds)
@@ -350,6 +391,21 @@ class CosmosDBTriggerListener:
             first_line(exc),
             extra={"category": CATEGORY},
         )
+
+
+async def _side_by_side(*reads: Awaitable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Independent reads in one round trip; the first failure is raised once all ended."""
+    results = await asyncio.gather(*reads, return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+    return cast(list[dict[str, Any]], results)
+
+
+def _retrieved(task: asyncio.Task[Page | None]) -> None:
+    """A dropped read's failure is of no use: take it, so asyncio does not log it as lost."""
+    if not task.cancelled():
+        task.exception()
 
 
 def _one_to_steal(leases: list[Lease], store: LeaseStore, target: int) -> list[Lease]:
