@@ -24,7 +24,7 @@ from azure.functions.decorators.function_app import Function
 from funchost.bindings import registry
 from funchost.bindings.base import BindingSpec
 from funchost.errors import AppLoadError, FunctionLoadError
-from funchost.worker import converters
+from funchost.worker import asgi, converters
 
 # The annotation to suggest when one is wrong, per (binding type, is output); others get a
 # generic phrase. The library's converters decide what is accepted; this only words it.
@@ -77,7 +77,7 @@ def index_app(app: FunctionRegister, script_root: Path) -> Index:
     index = Index()
     for function in _get_functions(app, script_root):
         try:
-            index.functions.append(build_spec(function, script_root))
+            index.functions.append(asgi.served_directly(build_spec(function, script_root), app))
         except FunctionLoadError as exc:
             index.errors.append(exc)
     return index

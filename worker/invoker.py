@@ -18,6 +18,7 @@ import azure.functions as func
 from azure.functions.meta import Datum
 
 from funchost.bindings.base import InputBinding, InvocationResult, OutputBinding, TriggerEvent
+from funchost.bindings.http.stream import STREAM_PROPERTY
 from funchost.errors import BindingError, FunchostError, InvocationTimeout
 from funchost.worker import converters
 from funchost.worker.context import (
@@ -88,8 +89,10 @@ class Invoker:
         # The official worker encodes $return even when it is None; the library's http
         # converter refuses None, so an HTTP function whose response is its return value
         # fails when it returns nothing (other types' None is left unwritten, as before).
+        # A streamed function (bindings/http/stream.py) has sent its response itself.
         ret = spec.return_binding
-        self._none_refused = ret is not None and ret.type.lower() == "http"
+        streamed = bool(spec.trigger.properties.get(STREAM_PROPERTY))
+        self._none_refused = ret is not None and ret.type.lower() == "http" and not streamed
 
     async def __call__(self, event: TriggerEvent) -> InvocationResult:
         """Run the function for this event, retried per its policy; InvocationFailed at the end."""

@@ -1,0 +1,231 @@
+"""The ASGI app of a ``func.AsgiFunctionApp``, served from the connection instead of buffered.
+
+The library registers ``http_app_func``, which turns the request into a ``func.HttpRequest``,
+runs the app through its ``AsgiMiddleware`` with the whole body, collects the whole response
+and returns it as a ``func.HttpResponse``. When the function is that unmodified function,
+the worker serves the app itself (``served_directly``): the same scope, built from the parsed
+request, ``http.request`` messages fed as the body arrives, and the response messages sent
+to the client as they come. It is still the function ``http_app_func`` to the invoker, so its
+Executing/Executed lines, context and timeout stay. A function the user wrapped or replaced
+keeps the library's path.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import re
+import types
+from collections.abc import Awaitable, Callable, MutableMapping
+from copy import copy
+from typing import TYPE_CHECKING, Any
+from urllib.parse import ParseResult, unquote_to_bytes, urlparse
+
+import azure.functions as func
+from aiohttp.http import RawRequestMessage
+
+from funchost.bindings.base import BindingSpec
+from funchost.bindings.http.stream import (
+    STREAM_ASGI,
+    STREAM_PROPERTY,
+    StreamRequest,
+    response_headers,
+)
+from funchost.bindings.http.trigger import string_values
+
+if TYPE_CHECKING:
+    from funchost.worker.indexer import FunctionSpec
+
+Message = MutableMapping[str, Any]
+# What the library's AsgiRequest declares (azure/functions/_http_asgi.py).
+_ASGI_VERSION = "2.1"
+_CONTEXT_KEYS = (
+    "function_directory",
+    "function_name",
+    "invocation_id",
+    "thread_local_storage",
+    "trace_context",
+    "retry_context",
+)
+_PORT = re.compile(r"(\d+)")
+
+
+def served_directly(spec: FunctionSpec, app: object) -> FunctionSpec:
+    """The spec, serving the ASGI app directly when it is the library's own function."""
+    if spec.http_type != "asgi" or not isinstance(app, func.AsgiFunctionApp):
+        return spec
+    if not _is_library_function(spec.func, app):
+        return spec
+    trigger = mark_streamed(spec.trigger, STREAM_ASGI)
+    return dataclasses.replace(
+        spec,
+        func=AsgiDirect(app).__call__,
+        is_async=True,
+        trigger=trigger,
+        bindings=tuple(trigger if b.name == trigger.name else b for b in spec.bindings),
+        params=tuple(
+            dataclasses.replace(p, binding=trigger) if p.name == trigger.name else p
+            for p in spec.params
+        ),
+    )
+
+
+def mark_streamed(trigger: BindingSpec, kind: str) -> BindingSpec:
+    """The trigger with the property that has the HTTP trigger register a streamed route."""
+    return dataclasses.replace(trigger, properties={**trigger.properties, STREAM_PROPERTY: kind})
+
+
+def _is_library_function(user_func: Callable[..., Any], app: func.AsgiFunctionApp) -> bool:
+    """Whether ``user_func`` is the ``http_app_func`` the library registered for this app."""
+    code = getattr(user_func, "__code__", None)
+    if code is None or code is not _library_code():
+        return False
+    cells = getattr(user_func, "__closure__", None) or ()
+    return any(_content(cell) is app.middleware for cell in cells)
+
+
+def _content(cell: types.CellType) -> object:
+    try:
+        return cell.cell_contents
+    except ValueError:  # an empty cell
+        return None
+
+
+def _library_code() -> types.CodeType | None:
+    """The code of the function AsgiFunctionApp registers (nested in ``_add_http_app``)."""
+    add = getattr(func.AsgiFunctionApp, "_add_http_app", None)
+    for const in getattr(getattr(add, "__code__", None), "co_consts", ()):
+        if isinstance(const, types.CodeType) and const.co_name == "http_app_func":
+            return const
+    return None
+
+
+class AsgiDirect:
+    """Serves one AsgiFunctionApp's ASGI app on streamed requests."""
+
+    def __init__(self, register: func.AsgiFunctionApp) -> None:
+        self._register: Any = register
+        self._middleware: Any = register.middleware
+
+    async def __call__(self, req: StreamRequest, context: func.Context) -> None:
+        """Run the app for one request; its response goes to the client as it comes."""
+        register = self._register
+        if not register.startup_task_done:  # as the library's function: lifespan first
+            if not await self._middleware.notify_startup():
+                raise RuntimeError("ASGI middleware startup failed.")
+            register.startup_task_done = True
+        scope = asgi_scope(req.message, context, copy(self._middleware.state))
+        exchange = _Exchange(req)
+        try:
+            await self._middleware._app(scope, exchange.receive, exchange.send)
+        except Exception:
+            if req.response.disconnected:
+                return  # what the app raised follows from the client leaving: not a failure
+            raise
+        if exchange.held is not None:
+            await req.response.send(exchange.held, more=False)
+
+
+class _Exchange:
+    """The ``receive`` and ``send`` of one request."""
+
+    def __init__(self, req: StreamRequest) -> None:
+        self._body = req.body
+        self._sink = req.response
+        self._body_done = False
+        self._ended = asyncio.Event()
+        # A response given whole waits for the app to return, as on the library's path: an
+        # app that answers and then raises (Starlette's 500 page) fails with an empty 500.
+        self.held: bytes | None = None
+
+    async def receive(self) -> Message:
+        """The body's pieces as ``http.request``; then ``http.disconnect`` once it is over.
+
+        As the library's: after the body, the app hears ``http.disconnect`` when its
+        response has ended, and here also when the client leaves before that.
+        """
+        if not self._body_done:
+            chunk = await self._body.read()
+            self._body_done = not chunk
+            return {"type": "http.request", "body": chunk, "more_body": bool(chunk)}
+        if not self._sink.finished and not self._sink.disconnected:
+            await _first(self._ended.wait(), self._sink.wait_disconnected())
+        return {"type": "http.disconnect"}
+
+    async def send(self, message: Message) -> None:
+        """The response messages, passed on as they come."""
+        kind = message["type"]
+        sink = self._sink
+        if kind == "http.response.start":
+            raw = ((k.decode(), v.decode()) for k, v in message.get("headers") or ())
+            headers, length = response_headers(raw)
+            sink.start(int(message["status"]), headers, length)
+        elif kind == "http.response.body" and not self._ended.is_set():
+            if not sink.started:
+                raise RuntimeError("the ASGI app sent a body before http.response.start")
+            body = bytes(message.get("body") or b"")
+            if message.get("more_body", False):
+                await sink.send(body, more=True)
+            elif sink.committed:
+                await sink.send(body, more=False)
+            else:
+                self.held = body
+            if not message.get("more_body", False):
+                self._ended.set()
+
+
+async def _first(*waits: Awaitable[Any]) -> None:
+    tasks = [asyncio.ensure_future(w) for w in waits]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
+
+
+def asgi_scope(message: RawRequestMessage, context: object, state: object) -> dict[str, Any]:
+    """The scope the library's AsgiMiddleware builds for this request, key for key.
+
+    From the ``func.HttpRequest`` the HTTP trigger would build: headers one per lower-cased
+    name (repeats joined with ','), the URL ``http://<Host><target>`` read with ``urlparse``.
+    """
+    host = message.headers.get("Host") or "localhost"
+    url = urlparse(f"http://{host}{message.path}")
+    headers = string_values(message.headers.items())
+    path = unquote_to_bytes(url.path).decode("utf-8")
+    scope: dict[str, Any] = {
+        "type": "http",
+        "asgi.version": _ASGI_VERSION,
+        "asgi.spec_version": _ASGI_VERSION,
+        "http_version": "1.1",
+        "method": message.method,
+        "scheme": url.scheme,
+        "path": path,
+        "raw_path": path.encode("utf-8"),
+        "query_string": url.query.encode("utf-8"),
+        "root_path": "",
+        "headers": [(k.encode("utf-8"), v.encode("utf-8")) for k, v in headers.items()],
+        "server": _server(url, headers),
+        "state": state,
+        "client": None,
+    }
+    for key in _CONTEXT_KEYS:
+        scope[f"azure_functions.{key}"] = getattr(context, key, None)
+    return scope
+
+
+def _server(url: ParseResult, headers: dict[str, str]) -> tuple[str, int] | None:
+    """(host, port) as the library finds them; X-Forwarded-Port wins over the URL's."""
+    if url.hostname is None:
+        return None
+    return (url.hostname, _port(url, headers.get("x-forwarded-port")))
+
+
+def _port(url: ParseResult, forwarded: str | None) -> int:
+    if forwarded:
+        for part in forwarded.split(","):
+            found = _PORT.match(part.strip())
+            if found:
+                return int(found.group(1))
+        return 80
+    return url.port or (443 if url.scheme == "https" else 80)
