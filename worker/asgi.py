@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import re
 import types
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -48,6 +49,8 @@ _CONTEXT_KEYS = (
     "retry_context",
 )
 _PORT = re.compile(r"(\d+)")
+_UNUSUAL = re.compile(r"[;#\x00-\x20\x7f]")
+_UNUSUAL_HOST = re.compile(r"[/?#@\\\x00-\x20\x7f]")
 
 
 def served_directly(spec: FunctionSpec, app: object) -> FunctionSpec:
@@ -190,9 +193,9 @@ def asgi_scope(message: RawRequestMessage, context: object, state: object) -> di
     name (repeats joined with ','), the URL ``http://<Host><target>`` read with ``urlparse``.
     """
     host = message.headers.get("Host") or "localhost"
-    url = urlparse(f"http://{host}{message.path}")
+    url = _parsed(host, message.path)
     headers = string_values(message.headers.items())
-    path = unquote_to_bytes(url.path).decode("utf-8")
+    path = unquote_to_bytes(url.path).decode("utf-8") if "%" in url.path else url.path
     scope: dict[str, Any] = {
         "type": "http",
         "asgi.version": _ASGI_VERSION,
@@ -212,6 +215,23 @@ def asgi_scope(message: RawRequestMessage, context: object, state: object) -> di
     for key in _CONTEXT_KEYS:
         scope[f"azure_functions.{key}"] = getattr(context, key, None)
     return scope
+
+
+def _parsed(host: str, target: str) -> ParseResult:
+    """``urlparse("http://<host><target>")``, without parsing the host again and again.
+
+    A target with what urlparse treats specially (``;`` parameters, a fragment, characters
+    it strips) and a host with a delimiter in it take urlparse whole.
+    """
+    if _UNUSUAL.search(target) or _UNUSUAL_HOST.search(host) or not target.startswith("/"):
+        return urlparse(f"http://{host}{target}")
+    path, _, query = target.partition("?")
+    return _host_url(host)._replace(path=path, query=query)
+
+
+@functools.lru_cache(maxsize=64)
+def _host_url(host: str) -> ParseResult:
+    return urlparse(f"http://{host}/")
 
 
 def _server(url: ParseResult, headers: dict[str, str]) -> tuple[str, int] | None:

@@ -48,6 +48,11 @@ class BodyReader:
             raise BodyRefused(413, too_large_text(self._limit, self._size))
         return chunk
 
+    async def discard(self) -> None:
+        """Read the rest of the body and drop it (still refused past the limit)."""
+        while not self._payload.is_eof():
+            await self.read()
+
 
 def too_large_text(limit: int, size: int) -> str:
     """The words of aiohttp's 413 when a body passes client_max_size."""
@@ -176,11 +181,23 @@ async def serve_stream(
         connection.write(message, HostAnswer(413, (_TEXT_PLAIN,), refused.encode()), keep_alive)
         return keep_alive  # the unread body closes the connection
     sink = ConnectionSink(connection, message, keep_alive)
-    await handler(message, BodyReader(payload, limit), params, sink)
-    return sink.keep_alive and sink.finished
+    body = BodyReader(payload, limit)
+    await handler(message, body, params, sink)
+    if not (sink.keep_alive and sink.finished):
+        return False
+    # The app answered without reading the whole body: read the rest, so the client can
+    # finish sending and read its answer (closing on unread bytes resets the connection).
+    if payload.is_eof():
+        return True
+    with contextlib.suppress(BodyRefused, ConnectionError, TimeoutError):
+        await asyncio.wait_for(body.discard(), _DISCARD_TIMEOUT)
+    return payload.is_eof()
 
 
 _TEXT_PLAIN = ("Content-Type", "text/plain; charset=utf-8")
+# How long an unread rest of a body may take to arrive after the answer; past it the
+# connection closes (with the body limit, it bounds what an answered request costs).
+_DISCARD_TIMEOUT = 10.0
 _DONE = object()
 
 
