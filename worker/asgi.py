@@ -17,7 +17,7 @@ import dataclasses
 import functools
 import re
 import types
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from copy import copy
 from typing import TYPE_CHECKING, Any
 from urllib.parse import ParseResult, unquote_to_bytes, urlparse
@@ -118,28 +118,40 @@ class AsgiDirect:
                 raise RuntimeError("ASGI middleware startup failed.")
             register.startup_task_done = True
         scope = asgi_scope(req.message, context, copy(self._middleware.state))
-        exchange = _Exchange(req)
-        try:
-            await self._middleware._app(scope, exchange.receive, exchange.send)
-        except Exception:
-            if req.response.disconnected:
-                return  # what the app raised follows from the client leaving: not a failure
-            raise
-        if exchange.held is not None:
-            await req.response.send(exchange.held, more=False)
+        await run_app(self._middleware._app, scope, req, response_headers)
 
 
-class _Exchange:
+HeaderRule = Callable[[Iterable[tuple[str, str]]], tuple[list[tuple[str, str]], int | None]]
+
+
+async def run_app(app: Any, scope: Message, req: StreamRequest, rule: HeaderRule) -> None:
+    """Run an ASGI app on a streamed request; ``rule`` turns its headers into the sink's."""
+    await Exchange(req, rule).run(app, scope)
+
+
+class Exchange:
     """The ``receive`` and ``send`` of one request."""
 
-    def __init__(self, req: StreamRequest) -> None:
+    def __init__(self, req: StreamRequest, rule: HeaderRule) -> None:
         self._body = req.body
         self._sink = req.response
+        self._rule = rule
         self._body_done = False
         self._ended = asyncio.Event()
         # A response given whole waits for the app to return, as on the library's path: an
         # app that answers and then raises (Starlette's 500 page) fails with an empty 500.
         self.held: bytes | None = None
+
+    async def run(self, app: Any, scope: Message) -> None:
+        """Run ``app`` (an ASGI app or a Starlette response) on this request."""
+        try:
+            await app(scope, self.receive, self.send)
+        except Exception:
+            if self._sink.disconnected:
+                return  # what the app raised follows from the client leaving: not a failure
+            raise
+        if self.held is not None:
+            await self._sink.send(self.held, more=False)
 
     async def receive(self) -> Message:
         """The body's pieces as ``http.request``; then ``http.disconnect`` once it is over.
@@ -161,7 +173,7 @@ class _Exchange:
         sink = self._sink
         if kind == "http.response.start":
             raw = ((k.decode(), v.decode()) for k, v in message.get("headers") or ())
-            headers, length = response_headers(raw)
+            headers, length = self._rule(raw)
             sink.start(int(message["status"]), headers, length)
         elif kind == "http.response.body" and not self._ended.is_set():
             if not sink.started:

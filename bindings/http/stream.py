@@ -135,3 +135,16 @@ def response_headers(raw: Iterable[tuple[str, str]]) -> tuple[list[tuple[str, st
     if cookies:
         headers.extend(("Set-Cookie", line) for line in header_lines(cookies))
     return headers, length
+
+
+def own_headers(raw: Iterable[tuple[str, str]]) -> tuple[list[tuple[str, str]], int | None]:
+    """An app's response headers as it set them, bar framing, and its Content-Length."""
+    headers: list[tuple[str, str]] = []
+    length: int | None = None
+    for name, value in raw:
+        lowered = name.lower()
+        if lowered == "content-length" and value.strip().isdigit():
+            length = int(value)
+        elif lowered not in _FRAMING:
+            headers.append((name, value))
+    return headers, length
