@@ -171,6 +171,14 @@ class Exchange:
         """The response messages, passed on as they come."""
         kind = message["type"]
         sink = self._sink
+        if (
+            kind == "http.response.body"
+            and message.get("more_body")
+            and sink.committed
+            and not sink.finished
+        ):
+            await sink.send(message.get("body") or b"", True)  # most pieces of a stream
+            return
         if kind == "http.response.start":
             raw = ((k.decode(), v.decode()) for k, v in message.get("headers") or ())
             headers, length = self._rule(raw)
