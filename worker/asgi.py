@@ -2,21 +2,18 @@
 
 The library registers ``http_app_func``, which turns the request into a ``func.HttpRequest``,
 runs the app through its ``AsgiMiddleware`` with the whole body, collects the whole response
-and returns it as a ``func.HttpResponse``. When the function is that unmodified function,
-the worker serves the app itself (``served_directly``): the same scope, built from the parsed
+and returns it as a ``func.HttpResponse``. When the function is that unmodified function
+(worker/direct.py), the worker serves the app itself: the same scope, built from the parsed
 request, ``http.request`` messages fed as the body arrives, and the response messages sent
 to the client as they come. It is still the function ``http_app_func`` to the invoker, so its
-Executing/Executed lines, context and timeout stay. A function the user wrapped or replaced
-keeps the library's path.
+Executing/Executed lines, context and timeout stay.
 """
 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import functools
 import re
-import types
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from copy import copy
 from typing import TYPE_CHECKING, Any
@@ -25,22 +22,19 @@ from urllib.parse import ParseResult, unquote_to_bytes, urlparse
 import azure.functions as func
 from aiohttp.http import RawRequestMessage
 
-from funchost.bindings.base import BindingSpec
 from funchost.bindings.http.stream import (
-    STREAM_ASGI,
-    STREAM_PROPERTY,
     StreamRequest,
     response_headers,
 )
 from funchost.bindings.http.trigger import string_values
 
 if TYPE_CHECKING:
-    from funchost.worker.indexer import FunctionSpec
+    pass
 
 Message = MutableMapping[str, Any]
 # What the library's AsgiRequest declares (azure/functions/_http_asgi.py).
 _ASGI_VERSION = "2.1"
-_CONTEXT_KEYS = (
+CONTEXT_KEYS = (
     "function_directory",
     "function_name",
     "invocation_id",
@@ -51,56 +45,6 @@ _CONTEXT_KEYS = (
 _PORT = re.compile(r"(\d+)")
 _UNUSUAL = re.compile(r"[;#\x00-\x20\x7f]")
 _UNUSUAL_HOST = re.compile(r"[/?#@\\\x00-\x20\x7f]")
-
-
-def served_directly(spec: FunctionSpec, app: object) -> FunctionSpec:
-    """The spec, serving the ASGI app directly when it is the library's own function."""
-    if spec.http_type != "asgi" or not isinstance(app, func.AsgiFunctionApp):
-        return spec
-    if not _is_library_function(spec.func, app):
-        return spec
-    trigger = mark_streamed(spec.trigger, STREAM_ASGI)
-    return dataclasses.replace(
-        spec,
-        func=AsgiDirect(app).__call__,
-        is_async=True,
-        trigger=trigger,
-        bindings=tuple(trigger if b.name == trigger.name else b for b in spec.bindings),
-        params=tuple(
-            dataclasses.replace(p, binding=trigger) if p.name == trigger.name else p
-            for p in spec.params
-        ),
-    )
-
-
-def mark_streamed(trigger: BindingSpec, kind: str) -> BindingSpec:
-    """The trigger with the property that has the HTTP trigger register a streamed route."""
-    return dataclasses.replace(trigger, properties={**trigger.properties, STREAM_PROPERTY: kind})
-
-
-def _is_library_function(user_func: Callable[..., Any], app: func.AsgiFunctionApp) -> bool:
-    """Whether ``user_func`` is the ``http_app_func`` the library registered for this app."""
-    code = getattr(user_func, "__code__", None)
-    if code is None or code is not _library_code():
-        return False
-    cells = getattr(user_func, "__closure__", None) or ()
-    return any(_content(cell) is app.middleware for cell in cells)
-
-
-def _content(cell: types.CellType) -> object:
-    try:
-        return cell.cell_contents
-    except ValueError:  # an empty cell
-        return None
-
-
-def _library_code() -> types.CodeType | None:
-    """The code of the function AsgiFunctionApp registers (nested in ``_add_http_app``)."""
-    add = getattr(func.AsgiFunctionApp, "_add_http_app", None)
-    for const in getattr(getattr(add, "__code__", None), "co_consts", ()):
-        if isinstance(const, types.CodeType) and const.co_name == "http_app_func":
-            return const
-    return None
 
 
 class AsgiDirect:
@@ -213,7 +157,7 @@ def asgi_scope(message: RawRequestMessage, context: object, state: object) -> di
     name (repeats joined with ','), the URL ``http://<Host><target>`` read with ``urlparse``.
     """
     host = message.headers.get("Host") or "localhost"
-    url = _parsed(host, message.path)
+    url = parsed_url(host, message.path)
     headers = string_values(message.headers.items())
     path = unquote_to_bytes(url.path).decode("utf-8") if "%" in url.path else url.path
     scope: dict[str, Any] = {
@@ -232,12 +176,12 @@ def asgi_scope(message: RawRequestMessage, context: object, state: object) -> di
         "state": state,
         "client": None,
     }
-    for key in _CONTEXT_KEYS:
+    for key in CONTEXT_KEYS:
         scope[f"azure_functions.{key}"] = getattr(context, key, None)
     return scope
 
 
-def _parsed(host: str, target: str) -> ParseResult:
+def parsed_url(host: str, target: str) -> ParseResult:
     """``urlparse("http://<host><target>")``, without parsing the host again and again.
 
     A target with what urlparse treats specially (``;`` parameters, a fragment, characters
@@ -258,10 +202,10 @@ def _server(url: ParseResult, headers: dict[str, str]) -> tuple[str, int] | None
     """(host, port) as the library finds them; X-Forwarded-Port wins over the URL's."""
     if url.hostname is None:
         return None
-    return (url.hostname, _port(url, headers.get("x-forwarded-port")))
+    return (url.hostname, server_port(url, headers.get("x-forwarded-port")))
 
 
-def _port(url: ParseResult, forwarded: str | None) -> int:
+def server_port(url: ParseResult, forwarded: str | None) -> int:
     if forwarded:
         for part in forwarded.split(","):
             found = _PORT.match(part.strip())

@@ -25,7 +25,7 @@ from funchost.bindings import registry
 from funchost.bindings.base import BindingSpec
 from funchost.bindings.http.stream import STREAM_PROPERTY, STREAM_REQUEST
 from funchost.errors import AppLoadError, FunctionLoadError
-from funchost.worker import asgi, converters, http_streams
+from funchost.worker import converters, direct, http_streams
 
 # The annotation to suggest when one is wrong, per (binding type, is output); others get a
 # generic phrase. The library's converters decide what is accepted; this only words it.
@@ -78,7 +78,7 @@ def index_app(app: FunctionRegister, script_root: Path) -> Index:
     index = Index()
     for function in _get_functions(app, script_root):
         try:
-            index.functions.append(asgi.served_directly(build_spec(function, script_root), app))
+            index.functions.append(direct.served_directly(build_spec(function, script_root), app))
         except FunctionLoadError as exc:
             index.errors.append(exc)
     return index
@@ -214,7 +214,7 @@ def _mark_streams(
 ) -> tuple[BindingSpec, ...]:
     """An HTTP trigger whose parameter is the HTTP streams extension's Request is streamed."""
     return tuple(
-        asgi.mark_streamed(b, STREAM_REQUEST)
+        direct.mark_streamed(b, STREAM_REQUEST)
         if b.type.lower() == "httptrigger"
         and http_streams.is_stream_request(annotations.get(b.name))
         else b

@@ -21,6 +21,7 @@ from funchost.bindings.http.cookies import header_lines
 # The trigger binding property the worker sets on a function it serves streamed.
 STREAM_PROPERTY = "funchost.stream"
 STREAM_ASGI = "asgi"  # the ASGI app of an AsgiFunctionApp, served without the library
+STREAM_WSGI = "wsgi"  # the WSGI app of a WsgiFunctionApp, likewise (a fresh environ each time)
 STREAM_REQUEST = "request"  # a function taking the HTTP streams extension's Request
 
 

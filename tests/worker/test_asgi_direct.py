@@ -119,6 +119,6 @@ def test_the_url_is_read_as_urlparse_reads_it(host: str, target: str) -> None:
     from funchost.worker import asgi
 
     expected = urlparse(f"http://{host}{target}")
-    got = asgi._parsed(host, target)
+    got = asgi.parsed_url(host, target)
     assert got == expected
     assert got.hostname == expected.hostname
