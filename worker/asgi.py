@@ -42,6 +42,7 @@ CONTEXT_KEYS = (
     "trace_context",
     "retry_context",
 )
+_SCOPE_CONTEXT_KEYS = tuple((f"azure_functions.{key}", key) for key in CONTEXT_KEYS)
 _PORT = re.compile(r"(\d+)")
 _UNUSUAL = re.compile(r"[;#\x00-\x20\x7f]")
 _UNUSUAL_HOST = re.compile(r"[/?#@\\\x00-\x20\x7f]")
@@ -81,7 +82,8 @@ class Exchange:
         self._sink = req.response
         self._rule = rule
         self._body_done = False
-        self._ended = asyncio.Event()
+        self._ended = False
+        self._end_waiter: asyncio.Future[None] | None = None  # made only if the app waits
         # A response given whole waits for the app to return, as on the library's path: an
         # app that answers and then raises (Starlette's 500 page) fails with an empty 500.
         self.held: bytes | None = None
@@ -107,8 +109,9 @@ class Exchange:
             chunk = await self._body.read()
             self._body_done = not chunk
             return {"type": "http.request", "body": chunk, "more_body": bool(chunk)}
-        if not self._sink.finished and not self._sink.disconnected:
-            await _first(self._ended.wait(), self._sink.wait_disconnected())
+        if not (self._ended or self._sink.finished or self._sink.disconnected):
+            self._end_waiter = asyncio.get_running_loop().create_future()
+            await _first(self._end_waiter, self._sink.wait_disconnected())
         return {"type": "http.disconnect"}
 
     async def send(self, message: Message) -> None:
@@ -127,7 +130,7 @@ class Exchange:
             raw = ((k.decode(), v.decode()) for k, v in message.get("headers") or ())
             headers, length = self._rule(raw)
             sink.start(int(message["status"]), headers, length)
-        elif kind == "http.response.body" and not self._ended.is_set():
+        elif kind == "http.response.body" and not self._ended:
             if not sink.started:
                 raise RuntimeError("the ASGI app sent a body before http.response.start")
             body = bytes(message.get("body") or b"")
@@ -138,7 +141,9 @@ class Exchange:
             else:
                 self.held = body
             if not message.get("more_body", False):
-                self._ended.set()
+                self._ended = True
+                if self._end_waiter is not None and not self._end_waiter.done():
+                    self._end_waiter.set_result(None)
 
 
 async def _first(*waits: Awaitable[Any]) -> None:
@@ -176,8 +181,8 @@ def asgi_scope(message: RawRequestMessage, context: object, state: object) -> di
         "state": state,
         "client": None,
     }
-    for key in CONTEXT_KEYS:
-        scope[f"azure_functions.{key}"] = getattr(context, key, None)
+    for scope_key, key in _SCOPE_CONTEXT_KEYS:
+        scope[scope_key] = getattr(context, key, None)
     return scope
 
 
@@ -200,9 +205,19 @@ def _host_url(host: str) -> ParseResult:
 
 def _server(url: ParseResult, headers: dict[str, str]) -> tuple[str, int] | None:
     """(host, port) as the library finds them; X-Forwarded-Port wins over the URL's."""
+    forwarded = headers.get("x-forwarded-port")
+    if not forwarded:
+        return _netloc_server(url.scheme, url.netloc)
     if url.hostname is None:
         return None
-    return (url.hostname, server_port(url, headers.get("x-forwarded-port")))
+    return (url.hostname, server_port(url, forwarded))
+
+
+@functools.lru_cache(maxsize=64)
+def _netloc_server(scheme: str, netloc: str) -> tuple[str, int] | None:
+    """The (host, port) of a Host without X-Forwarded-Port: worked out once per Host."""
+    url = urlparse(f"{scheme}://{netloc}/")
+    return None if url.hostname is None else (url.hostname, server_port(url, None))
 
 
 def server_port(url: ParseResult, forwarded: str | None) -> int:
