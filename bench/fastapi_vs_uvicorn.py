@@ -12,12 +12,14 @@ from __future__ import annotations
 import sys
 
 from bench.common import BENCH, Options, Probe, funchost_command
-from bench.servers import Server, pair_group
-from bench.table import GroupResult, Target
+from bench.loadgen import require_wrk
+from bench.servers import Run, Server, details, interleaved, load_row, median_run
+from bench.table import GroupResult, Row, Target, against
 
 APP = BENCH / "apps" / "fastapi_hello"
 HELLO = Probe("/hello")
 TARGET = Target(">=", 0.95)  # issue 7
+P99_TARGET = Target("<=", 1.2)  # issue 17
 
 
 def uvicorn_command(port: int) -> list[str]:
@@ -34,8 +36,21 @@ FUNCHOST = Server("funchost AsgiFunctionApp", lambda port: funchost_command(APP,
 
 
 def fastapi_group(options: Options) -> GroupResult:
-    """req/s, latency and CPU per request of AsgiFunctionApp against uvicorn."""
-    return pair_group("fastapi", UVICORN, FUNCHOST, options, TARGET)
+    """req/s, latency and CPU per request of AsgiFunctionApp against uvicorn, and p99."""
+    require_wrk()
+    runs = interleaved("fastapi", (UVICORN, FUNCHOST), options)
+    anchor, subject = median_run(runs[UVICORN.name]), median_run(runs[FUNCHOST.name])
+    anchor_row = load_row("fastapi", UVICORN.name, anchor)
+    rows = [
+        anchor_row,
+        against(anchor_row, load_row("fastapi", FUNCHOST.name, subject), TARGET),
+        against(_p99_row(UVICORN.name, anchor), _p99_row(FUNCHOST.name, subject), P99_TARGET),
+    ]
+    return GroupResult(rows, details(runs, options))
+
+
+def _p99_row(name: str, run: Run) -> Row:
+    return Row("fastapi", f"{name} p99", run.p99_ms, "ms", p50_ms=run.p50_ms, p99_ms=run.p99_ms)
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ GROUPS = {
     "rss": "bench.http_hello:rss_group",
     "echo": "bench.echo:echo_group",
     "fastapi": "bench.fastapi_vs_uvicorn:fastapi_group",
+    "stream": "bench.sse_stream:stream_group",
     "cold": "bench.cold_start:cold_group",
     "queue": "bench.queue_throughput:queue_group",
     "servicebus": "bench.servicebus_throughput:servicebus_group",
@@ -41,6 +42,7 @@ GROUP_HELP = """groups (all by default, in this order):
   rss      RSS after start and after load, from the http runs (wrk)
   echo     64 KiB POST echo vs raw aiohttp echo (wrk)
   fastapi  FastAPI through AsgiFunctionApp vs the same app on uvicorn (wrk)
+  stream   server-sent events/s of a StreamingResponse, AsgiFunctionApp vs uvicorn
   cold     spawn → first 200: hello app vs raw, FastAPI app vs uvicorn
   queue    queue trigger msg/s vs a hand-written SDK loop on Azurite (Azurite)
   servicebus  Service Bus trigger msg/s vs a hand-written SDK loop on the AMQP peer

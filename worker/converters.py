@@ -21,6 +21,7 @@ from azure.functions.meta import Datum
 
 from funchost.bindings.base import NATIVE
 from funchost.errors import BindingError
+from funchost.worker import http_streams
 
 _registry = get_binding_registry()  # type: ignore[no-untyped-call]  # untyped in the library
 
@@ -41,7 +42,10 @@ def converter_for(binding_type: str, pytype: Any) -> str:
     input or output), unless the type returns its value implicitly (meta.py,
     has_implicit_output: the durable triggers). The return value keeps its binding's
     converter. ``Optional[str]`` counts as ``str``: funchost accepts Optional annotations.
+    The HTTP streams extension's Request has a converter of its own (worker/http_streams.py).
     """
+    if binding_type.lower() == "httptrigger" and http_streams.is_stream_request(pytype):
+        return http_streams.CONVERTER
     if (
         _plain(pytype) in (str, bytes)
         and binding_type.lower() not in _NEVER_RAW
@@ -108,6 +112,8 @@ def _converter(name: str) -> Any:
 
 def accepts(converter: str, pytype: Any, *, out: bool) -> bool:
     """Whether the converter can decode into (or encode from) this annotation."""
+    if converter == http_streams.CONVERTER:
+        return True  # chosen for that annotation alone
     if not out:
         deferred = _deferred_converter(converter, pytype)
         if deferred is not None:
@@ -145,6 +151,8 @@ def decode(
     """
     if datum is None:
         return None
+    if converter == http_streams.CONVERTER:
+        return http_streams.request_for(datum.value)
     if datum.type == NATIVE:
         return datum.value
     deferred = _deferred_converter(converter, pytype)

@@ -23,8 +23,9 @@ from azure.functions.decorators.function_app import Function
 
 from funchost.bindings import registry
 from funchost.bindings.base import BindingSpec
+from funchost.bindings.http.stream import STREAM_PROPERTY, STREAM_REQUEST
 from funchost.errors import AppLoadError, FunctionLoadError
-from funchost.worker import converters
+from funchost.worker import converters, direct, http_streams
 
 # The annotation to suggest when one is wrong, per (binding type, is output); others get a
 # generic phrase. The library's converters decide what is accepted; this only words it.
@@ -77,7 +78,7 @@ def index_app(app: FunctionRegister, script_root: Path) -> Index:
     index = Index()
     for function in _get_functions(app, script_root):
         try:
-            index.functions.append(build_spec(function, script_root))
+            index.functions.append(direct.served_directly(build_spec(function, script_root), app))
         except FunctionLoadError as exc:
             index.errors.append(exc)
     return index
@@ -134,13 +135,16 @@ def build_spec(function: Function, script_root: Path) -> FunctionSpec:
     user_func = function.get_user_function()
     where = _where(user_func, script_root)
     annotations = _annotations(user_func)
-    bindings = _mark_deferred(tuple(_binding_specs(function)), annotations)
+    bindings = _mark_streams(
+        _mark_deferred(tuple(_binding_specs(function)), annotations), annotations
+    )
     problems: list[str] = []
     trigger = _trigger(bindings, problems)
     _check_binding_types(bindings, problems)
     params, needs_context = _bind_params(user_func, bindings, annotations, problems)
     return_binding = next((b for b in bindings if b.name == "$return"), None)
-    return_pytype = _return_type(return_binding, annotations, problems)
+    streamed = trigger is not None and bool(trigger.properties.get(STREAM_PROPERTY))
+    return_pytype = _return_type(return_binding, annotations, problems, streamed)
     if problems or trigger is None:
         raise FunctionLoadError(name, join_problems(problems), where=where)
     return FunctionSpec(
@@ -203,6 +207,19 @@ def _mark_deferred(
             )
         marked.append(binding)
     return tuple(marked)
+
+
+def _mark_streams(
+    bindings: tuple[BindingSpec, ...], annotations: Mapping[str, Any]
+) -> tuple[BindingSpec, ...]:
+    """An HTTP trigger whose parameter is the HTTP streams extension's Request is streamed."""
+    return tuple(
+        direct.mark_streamed(b, STREAM_REQUEST)
+        if b.type.lower() == "httptrigger"
+        and http_streams.is_stream_request(annotations.get(b.name))
+        else b
+        for b in bindings
+    )
 
 
 def _trigger(bindings: tuple[BindingSpec, ...], problems: list[str]) -> BindingSpec | None:
@@ -328,11 +345,22 @@ def _verb(out: bool) -> str:
 
 
 def _return_type(
-    binding: BindingSpec | None, annotations: Mapping[str, Any], problems: list[str]
+    binding: BindingSpec | None,
+    annotations: Mapping[str, Any],
+    problems: list[str],
+    streamed: bool = False,
 ) -> Any:
     annotation = annotations.get("return")
     if binding is None or annotation is None or annotation is type(None):
         return None
+    if streamed:  # the HTTP streams extension's response types, sent as they are
+        if not http_streams.is_stream_response(annotation):
+            problems.append(
+                f"the return annotation is {_type_name(annotation)}; expected a response of "
+                "the HTTP streams extension (such as StreamingResponse or JSONResponse), a "
+                "Starlette Response, or a value FastAPI sends as JSON"
+            )
+        return annotation
     if _is_out(annotation):
         problems.append(
             f"the return annotation is {_type_name(annotation)}; expected the returned "

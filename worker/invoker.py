@@ -18,8 +18,9 @@ import azure.functions as func
 from azure.functions.meta import Datum
 
 from funchost.bindings.base import InputBinding, InvocationResult, OutputBinding, TriggerEvent
+from funchost.bindings.http.stream import STREAM_PROPERTY, STREAM_REQUEST
 from funchost.errors import BindingError, FunchostError, InvocationTimeout
-from funchost.worker import converters
+from funchost.worker import converters, http_streams
 from funchost.worker.context import (
     WRITE_LATER,
     Context,
@@ -94,8 +95,12 @@ class Invoker:
         # The official worker encodes $return even when it is None; the library's http
         # converter refuses None, so an HTTP function whose response is its return value
         # fails when it returns nothing (other types' None is left unwritten, as before).
+        # A streamed function (bindings/http/stream.py) has sent its response itself.
         ret = spec.return_binding
-        self._none_refused = ret is not None and ret.type.lower() == "http"
+        streamed = bool(spec.trigger.properties.get(STREAM_PROPERTY))
+        # A function taking the HTTP streams extension's Request: its return value is sent.
+        self._responds = spec.trigger.properties.get(STREAM_PROPERTY) == STREAM_REQUEST
+        self._none_refused = ret is not None and ret.type.lower() == "http" and not streamed
 
     def route_outputs(self, route: Callable[[str, OutputBinding], OutputBinding]) -> None:
         """Put ``route(name, writer)`` in place of each output writer (the pytest plugin
@@ -144,6 +149,9 @@ class Invoker:
                 running[invocation_id] = info  # for threads the function starts
                 kwargs["context"] = self._context(event, invocation_id, retry_count, failure)
             value = await self._runner.call(self.spec.func, kwargs, self.spec.is_async)
+            if self._responds:
+                await http_streams.respond(value, kwargs[self._trigger_name])
+                value = None
             outputs = self._collect(kwargs, value)
             if self._writers:  # e.g. not HTTP: its trigger answers with the http output
                 await self._write(outputs, event)

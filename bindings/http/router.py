@@ -6,6 +6,7 @@ from typing import Protocol, runtime_checkable
 
 from funchost.bindings.base import HttpRouter
 from funchost.bindings.http.answer import AnswerHandler
+from funchost.bindings.http.stream import StreamHandler
 
 
 @runtime_checkable  # the trigger checks that the router it is given can take function routes
@@ -26,4 +27,15 @@ class FunctionRouter(HttpRouter, Protocol):
         auth_level: str = "function",
     ) -> None:
         """A function route under routePrefix; auth_level is anonymous, function or admin."""
+        ...
+
+    def add_stream_route(
+        self,
+        template: str,
+        methods: frozenset[str] | None,
+        stream: StreamHandler,
+        function_name: str,
+        auth_level: str = "function",
+    ) -> None:
+        """A function route whose body is read, and response written, as they go."""
         ...

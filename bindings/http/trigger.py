@@ -8,6 +8,7 @@ and the function's output becomes an ``HttpAnswer`` the server frames and writes
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 from collections.abc import Iterable, Mapping
@@ -32,6 +33,13 @@ from funchost.bindings.base import (
 from funchost.bindings.http.answer import HttpAnswer
 from funchost.bindings.http.cookies import CookieRefused, cookie_lines, header_lines
 from funchost.bindings.http.router import FunctionRouter
+from funchost.bindings.http.stream import (
+    STREAM_PROPERTY,
+    BodyRefused,
+    RequestBody,
+    ResponseSink,
+    StreamRequest,
+)
 from funchost.errors import BindingError
 
 log = logging.getLogger("funchost.http")
@@ -56,7 +64,13 @@ class HttpTriggerListener:
         self.route = str(spec.properties.get("route") or ctx.function_name)
         self._prefix = router.route_prefix
         self.auth_level = str(spec.properties.get("authLevel") or "function").lower()
-        router.add_route(self.route, self.methods, self.answer, ctx.function_name, self.auth_level)
+        if spec.properties.get(STREAM_PROPERTY):  # the worker serves it streamed
+            name, level = ctx.function_name, self.auth_level
+            router.add_stream_route(self.route, self.methods, self.stream, name, level)
+        else:
+            router.add_route(
+                self.route, self.methods, self.answer, ctx.function_name, self.auth_level
+            )
 
     def describe(self, base_url: str) -> Description:
         """``[GET,POST] http://localhost:7071/api/route``, as Core Tools prints it."""
@@ -96,6 +110,32 @@ class HttpTriggerListener:
         except CookieRefused as refused:
             return self._cookie_refused(refused)
 
+    async def stream(
+        self,
+        message: RawRequestMessage,
+        body: RequestBody,
+        route_params: dict[str, str],
+        sink: ResponseSink,
+    ) -> None:
+        """Run the function for one streamed request; it writes its response to ``sink``."""
+        request = StreamRequest(message, route_params, body, sink)
+        try:
+            await self._dispatch(_event(request, message, route_params))
+        except Exception as exc:
+            # The worker has logged the failure; the client gets what can still be sent.
+            await _failed(sink, exc)
+            return
+        if sink.disconnected and not sink.finished:
+            log.info(
+                "Functions.%s: the client disconnected before the response ended.",
+                self._function_name,
+            )
+        elif not sink.started:
+            log.error("Functions.%s sent no response; answering 500.", self._function_name)
+            await _answer(sink, 500, [], b"")
+        elif not sink.finished:
+            await sink.send(b"", more=False)  # the app returned without ending its body
+
     def _cookie_refused(self, refused: CookieRefused) -> HttpAnswer:
         """In Azure the worker or the host fails the invocation over it: a bare 500."""
         name = self._function_name
@@ -103,11 +143,47 @@ class HttpTriggerListener:
         return HttpAnswer(500, [])
 
 
+async def _failed(sink: ResponseSink, exc: Exception) -> None:
+    """After a failed streamed invocation: its 500 (400/413 for a refused body), or a cut."""
+    if sink.committed:
+        sink.abort()
+        return
+    refused = _cause(exc, BodyRefused)
+    if refused is not None:
+        await _answer(sink, refused.status, [_TEXT_PLAIN], refused.reason.encode())
+    elif not sink.disconnected:
+        await _answer(sink, 500, [], b"")
+
+
+async def _answer(
+    sink: ResponseSink, status: int, headers: list[tuple[str, str]], body: bytes
+) -> None:
+    sink.start(status, headers, None)
+    with contextlib.suppress(ConnectionError):  # nobody left to answer
+        await sink.send(body, more=False)
+
+
+def _cause(exc: BaseException, kind: type[BodyRefused]) -> BodyRefused | None:
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, kind):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
 def trigger_event(
     message: RawRequestMessage, route_params: Mapping[str, str], body: bytes
 ) -> TriggerEvent:
     """The request as an event: a func.HttpRequest, with route values as trigger metadata."""
-    event = TriggerEvent(data=Datum(native_request(message, route_params, body), NATIVE))
+    return _event(native_request(message, route_params, body), message, route_params)
+
+
+def _event(
+    request: object, message: RawRequestMessage, route_params: Mapping[str, str]
+) -> TriggerEvent:
+    """An event whose data is ``request`` as it is, with route values and the trace."""
+    event = TriggerEvent(data=Datum(request, NATIVE))
     if route_params:
         event.metadata.update({k: Datum(v, "string") for k, v in route_params.items()})
     traceparent = message.headers.get("traceparent")
@@ -127,13 +203,13 @@ def native_request(
     # The host leaves out query parameters whose value is empty (Python workers do not
     # declare the capability that keeps them); headers are kept even when empty.
     query = message.url.query if "?" in message.path else None
-    params = {k: v for k, v in _string_values(query.items()).items() if v} if query else {}
+    params = {k: v for k, v in string_values(query.items()).items() if v} if query else {}
     # The URL as the client sent it (funchost serves plain HTTP), without yarl building one.
     host = message.headers.get("Host") or "localhost"
     return HttpRequest(
         method=message.method,
         url=f"http://{host}{message.path}",
-        headers=_string_values(message.headers.items()),
+        headers=string_values(message.headers.items()),
         params=params,
         route_params=dict(route_params),
         body_type="bytes",
@@ -141,7 +217,7 @@ def native_request(
     )
 
 
-def _string_values(items: Iterable[tuple[str, str]]) -> dict[str, str]:
+def string_values(items: Iterable[tuple[str, str]]) -> dict[str, str]:
     """One value per lower-cased name, as .NET's StringValues.ToString() gives it to the worker.
 
     Repeated values are joined with ',' without a space, skipping empty ones.

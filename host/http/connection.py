@@ -118,6 +118,7 @@ class HttpConnection(BaseProtocol):
         # The function answering now: the shutdown drain names it if it has to cancel it.
         self.answering_function: str | None = None
         self._closing = False
+        self._lost: asyncio.Future[None] | None = None  # made when a streamed response waits on it
         self._draining = False  # the server is stopping: no request after the current one
         self._idle_since = loop.time()
         self._idle_timer: asyncio.TimerHandle | None = None
@@ -148,6 +149,8 @@ class HttpConnection(BaseProtocol):
         if self._payload is not None and not self._payload.is_eof():
             self._payload.set_exception(ConnectionResetError("Connection lost"))
         self._pending.clear()
+        if self._lost is not None and not self._lost.done():
+            self._lost.set_result(None)
 
     def data_received(self, data: bytes) -> None:
         """Parse what arrived; queue each complete request head for the serving task."""
@@ -254,6 +257,33 @@ class HttpConnection(BaseProtocol):
         unsent, self._unsent, self._unsent_size = self._unsent, [], 0
         if self.transport is not None and not self.transport.is_closing():
             self.transport.writelines(unsent)
+
+    # --- streamed responses (host/http/streaming.py) --------------------------------------
+
+    @property
+    def lost(self) -> bool:
+        """Whether the client has gone (or the connection was closed on our side)."""
+        return self._closed()
+
+    async def wait_lost(self) -> None:
+        """Return once the connection is gone."""
+        if self.transport is None:
+            return
+        if self._lost is None:
+            self._lost = self._loop.create_future()
+        await asyncio.shield(self._lost)  # several waiters share it; one cancelled leaves it
+
+    def write_now(self, *parts: bytes) -> None:
+        """Hand a streamed response's bytes to the transport at once, after earlier answers."""
+        self.flush()
+        if not self._closed():
+            assert self.transport is not None
+            self.transport.writelines(parts)
+
+    async def wait_writable(self) -> None:
+        """Wait while the client reads slower than we write (the transport paused us)."""
+        if self._paused and self.transport is not None:
+            await self._drain_helper()
 
     def write_error(self, status: int, text: str) -> None:
         """A plain-text error answer after which the connection closes."""

@@ -154,3 +154,32 @@ def _connection(version: HttpVersion, keep_alive: bool) -> tuple[str, ...]:
     if version == HttpVersion10:
         return ("Connection: keep-alive",) if keep_alive else ()
     return () if keep_alive else ("Connection: close",)
+
+
+def stream_head(
+    message: RawRequestMessage,
+    status: int,
+    headers: Sequence[tuple[str, str]],
+    keep_alive: bool,
+    length: int | None,
+) -> tuple[bytes, bool]:
+    """The head of a response whose body is sent as it is made, and whether it is chunked.
+
+    With the app's Content-Length the body goes as it is; without, chunked on HTTP/1.1 and
+    to the end of the connection on HTTP/1.0 (``keep_alive`` must then be False). A
+    ``check_answer`` refusal raises its ValueError.
+    """
+    is_head = message.method == hdrs.METH_HEAD
+    fixed, _, dated = _fixed_head(
+        message.version, is_head, status, tuple(headers), True, keep_alive
+    )
+    no_body = status in (204, 304) or status < 200
+    chunked = not no_body and length is None and message.version != HttpVersion10
+    if no_body:
+        framing = b""
+    elif length is not None:
+        framing = b"Content-Length: %d\r\n" % length
+    else:
+        framing = b"Transfer-Encoding: chunked\r\n" if chunked else b""
+    date = _clock.date_line() if dated else b""
+    return b"".join((fixed, framing, date, b"\r\n")), chunked and not is_head

@@ -28,6 +28,7 @@ from multidict import MultiDictProxy
 from yarl import URL
 
 from funchost.bindings.base import HttpHandler
+from funchost.bindings.http.stream import StreamHandler
 from funchost.host.http.framing import Answer
 from funchost.host.http.keys import ADMIN, ANONYMOUS, AUTH_LEVELS, SYSTEM
 from funchost.host.http.routing import RouteError, RouteTable, compile_route
@@ -68,6 +69,8 @@ class Target:
     auth_level: str
     # A function route's: answers the parsed request, the short way or under aiohttp's.
     function: FunctionHandler | None = None
+    # A streamed function route: reads the body as it arrives, writes its own response.
+    stream: StreamHandler | None = None
     # Everything else answers aiohttp's request: system routes, webhooks, the admin API.
     handler: HttpHandler | None = None
     system_key: str = ""  # a webhook's: the one system key that opens it
@@ -114,6 +117,18 @@ class RouteResolver:
     ) -> None:
         """A function route under routePrefix; a conflicting route raises RouteError."""
         target = Target(function_name, _level(auth_level, function_name), function=function)
+        self._functions.add(compile_route(template, function_name), methods, target, function_name)
+
+    def add_stream_route(
+        self,
+        template: str,
+        methods: frozenset[str] | None,
+        stream: StreamHandler,
+        function_name: str,
+        auth_level: str = "function",
+    ) -> None:
+        """A streamed function route under routePrefix; a conflicting route raises RouteError."""
+        target = Target(function_name, _level(auth_level, function_name), stream=stream)
         self._functions.add(compile_route(template, function_name), methods, target, function_name)
 
     def add_webhook(self, extension: str, function_name: str, handler: HttpHandler) -> None:

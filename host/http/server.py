@@ -30,6 +30,7 @@ from funchost.host.http.connection import HttpConnection, WriteBatch
 from funchost.host.http.framing import TEXT_PLAIN, Answer, HostAnswer, check_answer
 from funchost.host.http.keys import ANONYMOUS, Keys
 from funchost.host.http.resolver import Route, RouteResolver, Target
+from funchost.host.http.streaming import serve_stream, serve_stream_web
 
 if TYPE_CHECKING:
     pass
@@ -128,6 +129,8 @@ class HttpServer:
         keep_alive = not message.should_close
         if self.keys is not None and not self._key_allowed(target, message):
             answer: Answer = _UNAUTHORIZED
+        elif target.stream is not None:
+            return await self._serve_stream(connection, message, payload, target, params)
         else:
             body = b""
             if type(payload) is not EmptyStreamReader:  # most GETs have no body to read
@@ -150,12 +153,32 @@ class HttpServer:
             connection.write(message, _cannot_carry(target.function_name, exc), keep_alive)
         return keep_alive
 
+    async def _serve_stream(
+        self,
+        connection: HttpConnection,
+        message: RawRequestMessage,
+        payload: StreamReader,
+        target: Target,
+        params: dict[str, str],
+    ) -> bool:
+        """A streamed function route on the short way: the body is not read first."""
+        assert target.stream is not None
+        connection.answering_function = target.function_name  # named if the drain cancels it
+        try:
+            return await serve_stream(
+                connection, message, payload, target.stream, params, MAX_BODY_BYTES
+            )
+        finally:
+            connection.answering_function = None
+
     def _short_way_route(self, message: RawRequestMessage) -> Route | None:
         """The function route a request takes the short way to; None: aiohttp's way."""
         if hdrs.EXPECT in message.headers or message.upgrade:
             return None  # the 100 and the upgrade refusal are aiohttp's to write
         route = self.routes.resolve(message.method, message.url)
-        return route if route is not None and route[0].function is not None else None
+        if route is None or (route[0].function is None and route[0].stream is None):
+            return None
+        return route
 
     async def _serve_web(
         self, connection: HttpConnection, message: RawRequestMessage, payload: StreamReader
@@ -217,6 +240,8 @@ class HttpServer:
         try:
             if target.handler is not None:
                 return await target.handler(request, params)
+            if target.stream is not None:
+                return await serve_stream_web(request, target.stream, params)
             return await _answer_function(target, request, params)
         finally:
             connection.answering_function = None
