@@ -13,7 +13,7 @@ import sys
 import time
 from collections.abc import Coroutine, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO, cast
 
 from funchost import __version__
 from funchost.bindings.shared.storage import AZURITE
@@ -215,6 +215,8 @@ def _options(args: argparse.Namespace, config: Config | None = None) -> StartOpt
         cors=config.local.cors if cors is None else cors,
         cors_credentials=args.cors_credentials or config.local.cors_credentials,
         json_logs=args.json_logs,
+        # The report and "Host started" lines become JSON too: every stdout line parses.
+        out=cast(TextIO, logs.JsonLines(sys.stdout)) if args.json_logs else sys.stdout,
         strict=args.strict,
         enable_auth=args.enable_auth,
         azurite=not args.no_azurite,
@@ -299,7 +301,8 @@ def _start_azurite(host: Host, options: StartOptions) -> azurite.RunningAzurite 
     settings = host.local_services(AZURITE)
     emulator = azurite.autostart(options.script_root, settings)
     if emulator is not None:
-        print(emulator.describe(settings), flush=True)
+        options.out.write(emulator.describe(settings) + "\n")
+        options.out.flush()
     return emulator
 
 
