@@ -16,6 +16,7 @@ from funchost.bindings.registry import get_provider, loaded_providers
 from funchost.bindings.shared.storage import AZURITE
 from funchost.errors import AppLoadError, FunctionLoadError
 from funchost.host import azurite, hostjson, listeners, logs, settings, startup
+from funchost.host.ci import ready
 from funchost.host.control import HostControl
 from funchost.host.http import cors, homepage
 from funchost.host.http import limits as http_limits
@@ -223,6 +224,7 @@ class Host:
             f"Host started in {elapsed} ms, listening on {self.options.base_url}\n"
         )
         self.options.out.flush()
+        self._mark_ready()
         startup.serving()  # the collector, off during the command's start-up, runs again
         # From here on, print() in user code becomes timestamped log lines.
         sys.stdout = logs.PrintCapture()
@@ -230,8 +232,16 @@ class Host:
             await self._stopping.wait()
             await self.shutdown()
         finally:
+            if self.options.ready_file is not None:
+                ready.clear_ready(self.options.ready_file)
             sys.stdout.flush()
             sys.stdout = sys.__stdout__
+
+    def _mark_ready(self) -> None:
+        """--ready-file: the socket listens, so a client connecting now is accepted."""
+        if self.options.ready_file is not None:
+            url = ready.connect_url(self.options.address, self.options.port)
+            ready.write_ready(self.options.ready_file, url)
 
     # --- frameworks (worker/frameworks.py): the ASGI lifespan of an AsgiFunctionApp ---------
 

@@ -20,6 +20,8 @@ from funchost.bindings.shared.storage import AZURITE
 from funchost.errors import AppLoadError, ConfigError, FunchostError
 from funchost.host import azurite, logs
 from funchost.host.app_host import Config, Host, load_config
+from funchost.host.ci import commands as ci
+from funchost.host.ci import ready
 from funchost.host.options import (
     DEFAULT_ADDRESS,
     DEFAULT_PORT,
@@ -165,8 +167,13 @@ def build_parser() -> argparse.ArgumentParser:
     start = sub.add_parser("start", help="serve the app, like `func start`")
     _add_common(start)
     _add_start_options(start)
+    ci.add_start_options(start)
     check = sub.add_parser("check", help="index and validate the app without serving (for CI)")
     _add_common(check)
+    check.add_argument(
+        "--json", action="store_true", help="print one JSON document (logs go to stderr)"
+    )
+    ci.add_commands(sub, _add_common)
     return parser
 
 
@@ -193,6 +200,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "check":
             return _check(args)
+        if args.command == "wait-ready":
+            print(ci.wait_ready(args), flush=True)
+            return EXIT_OK
+        if args.command == "invoke":
+            return EXIT_OK if ci.invoke(args) else EXIT_CRASHED
         return _start(args, started)
     except FunchostError as exc:
         print(f"funchost: {exc}", file=sys.stderr)
@@ -215,6 +227,7 @@ def _options(args: argparse.Namespace, config: Config | None = None) -> StartOpt
         cors=config.local.cors if cors is None else cors,
         cors_credentials=args.cors_credentials or config.local.cors_credentials,
         json_logs=args.json_logs,
+        ready_file=None if args.ready_file is None else Path(args.ready_file).resolve(),
         # The report and "Host started" lines become JSON too: every stdout line parses.
         out=cast(TextIO, logs.JsonLines(sys.stdout)) if args.json_logs else sys.stdout,
         strict=args.strict,
@@ -226,20 +239,30 @@ def _options(args: argparse.Namespace, config: Config | None = None) -> StartOpt
     )
 
 
-def _configure_logging(config: Config, options: StartOptions) -> None:
+def _configure_logging(config: Config, options: StartOptions, stream: TextIO | None = None) -> None:
     levels = config.host.logging
     logs.configure(
-        levels.level_for, levels.lowest, verbose=options.verbose, json_logs=options.json_logs
+        levels.level_for,
+        levels.lowest,
+        verbose=options.verbose,
+        json_logs=options.json_logs,
+        stream=stream,
     )
 
 
 def _check(args: argparse.Namespace) -> int:
     options = _options(args)
     config = load_config(options, os.environ)
-    _configure_logging(config, options)
-    state = Host(options, config).load()
-    print(render(state, options.base_url), end="")
+    # --json: stdout holds the document alone, so a linter can parse it.
+    _configure_logging(config, options, sys.stderr if args.json else None)
+    # ...and so does print() in the app's module code.
+    with contextlib.redirect_stdout(sys.stderr if args.json else sys.stdout):
+        state = Host(options, config).load()
     problems = state.problems
+    if args.json:
+        ci.print_check(state)
+        return EXIT_NOT_STARTED if problems else EXIT_OK
+    print(render(state, options.base_url), end="")
     if problems:
         print(f"funchost check: {len(problems)} problem(s) found.", file=sys.stderr)
         return EXIT_NOT_STARTED
@@ -259,6 +282,8 @@ def configured(args: argparse.Namespace) -> tuple[StartOptions, Config]:
 
 def _start(args: argparse.Namespace, started: float) -> int:
     options, config = configured(args)
+    if options.ready_file is not None:
+        ready.clear_ready(options.ready_file)  # a previous run's must not say ready
     _configure_logging(config, options)
     host = Host(options, config)
     state = host.load()
