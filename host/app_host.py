@@ -219,6 +219,8 @@ class Host:
     async def serve(self, started: float) -> None:
         """Start listening and every listener, report, then run until asked to stop."""
         await self.open()
+        # As Core Tools: function code building its own URLs reads this; a platform's wins.
+        os.environ.setdefault("WEBSITE_HOSTNAME", f"localhost:{self.options.port}")
         elapsed = round((time.perf_counter() - started) * 1000)
         self.options.out.write(
             f"Host started in {elapsed} ms, listening on {self.options.base_url}\n"

@@ -77,9 +77,12 @@ def _port(flag: int | None, local_http_port: int | None) -> int:
 def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--script-root",
-        default=os.environ.get("FUNCHOST_SCRIPT_ROOT", "."),
+        # AzureWebJobsScriptRoot: what the official images set (/home/site/wwwroot).
+        default=os.environ.get("FUNCHOST_SCRIPT_ROOT")
+        or os.environ.get("AzureWebJobsScriptRoot")  # noqa: SIM112 (the setting's own case)
+        or ".",
         help="folder holding function_app.py and host.json (default: .) "
-        "[env: FUNCHOST_SCRIPT_ROOT]",
+        "[env: FUNCHOST_SCRIPT_ROOT, else AzureWebJobsScriptRoot]",
     )
     parser.add_argument(
         "--functions",
@@ -252,7 +255,7 @@ def _configure_logging(config: Config, options: StartOptions, stream: TextIO | N
 
 def _check(args: argparse.Namespace) -> int:
     options = _options(args)
-    config = load_config(options, os.environ)
+    config = _python_app(load_config(options, os.environ))
     # --json: stdout holds the document alone, so a linter can parse it.
     _configure_logging(config, options, sys.stderr if args.json else None)
     # ...and so does print() in the app's module code.
@@ -276,8 +279,21 @@ def configured(args: argparse.Namespace) -> tuple[StartOptions, Config]:
     Flags, then environment, then local.settings.json (whose Values go into os.environ) and
     host.json; the pytest plugin starts its in-process host from the same.
     """
-    config = load_config(_options(args), os.environ)
+    config = _python_app(load_config(_options(args), os.environ))
     return _options(args, config), config
+
+
+def _python_app(config: Config) -> Config:
+    """FUNCTIONS_WORKER_RUNTIME, when set, must say python, as the Functions host requires."""
+    runtime = config.settings.get("FUNCTIONS_WORKER_RUNTIME", "").strip()
+    if runtime and runtime.lower() != "python":
+        raise ConfigError(
+            "app setting",
+            "FUNCTIONS_WORKER_RUNTIME",
+            runtime,
+            "python (funchost runs Python apps only), or no value",
+        )
+    return config
 
 
 def _start(args: argparse.Namespace, started: float) -> int:
