@@ -22,6 +22,7 @@ from funchost.host import azurite, logs
 from funchost.host.app_host import Config, Host, load_config
 from funchost.host.ci import commands as ci
 from funchost.host.ci import ready
+from funchost.host.deploy import commands as deploy
 from funchost.host.options import (
     DEFAULT_ADDRESS,
     DEFAULT_PORT,
@@ -29,6 +30,8 @@ from funchost.host.options import (
     StartOptions,
 )
 from funchost.host.report import render
+from funchost.worker.indexer import index_app
+from funchost.worker.loader import load_app, script_file_name
 
 EXIT_OK = 0
 EXIT_CRASHED = 1  # crashed while running
@@ -177,6 +180,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--json", action="store_true", help="print one JSON document (logs go to stderr)"
     )
     ci.add_commands(sub, _add_common)
+    deploy.add_commands(sub, _add_common)
     return parser
 
 
@@ -208,6 +212,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_OK
         if args.command == "invoke":
             return EXIT_OK if ci.invoke(args) else EXIT_CRASHED
+        if args.command == "deploy":
+            return _deploy(args)
         return _start(args, started)
     except FunchostError as exc:
         print(f"funchost: {exc}", file=sys.stderr)
@@ -253,14 +259,40 @@ def _configure_logging(config: Config, options: StartOptions, stream: TextIO | N
     )
 
 
-def _check(args: argparse.Namespace) -> int:
+def _load_quietly(args: argparse.Namespace, quiet: bool) -> Host:
+    """Load the app as ``check`` does; ``quiet``: logs and the app's prints go to stderr."""
     options = _options(args)
     config = _python_app(load_config(options, os.environ))
-    # --json: stdout holds the document alone, so a linter can parse it.
-    _configure_logging(config, options, sys.stderr if args.json else None)
-    # ...and so does print() in the app's module code.
-    with contextlib.redirect_stdout(sys.stderr if args.json else sys.stdout):
-        state = Host(options, config).load()
+    _configure_logging(config, options, sys.stderr if quiet else None)
+    host = Host(options, config)
+    with contextlib.redirect_stdout(sys.stderr if quiet else sys.stdout):
+        host.load()
+    return host
+
+
+def _deploy(args: argparse.Namespace) -> int:
+    options = _options(args)
+    config = _python_app(load_config(options, os.environ))
+    _configure_logging(config, options, sys.stderr)
+    root = options.script_root
+    # Indexed, not wired: wiring puts the values of %Setting% expressions in, and the
+    # Deployment needs those settings' names (it takes them from the Secret too).
+    with contextlib.redirect_stdout(sys.stderr):
+        loaded = load_app(root, script_file_name(dict(os.environ)))
+        index = index_app(loaded.app, root)
+    if index.errors:
+        for problem in index.errors:
+            print(f"funchost deploy: {problem}", file=sys.stderr)
+        print("funchost deploy: fix these first (funchost check lists them).", file=sys.stderr)
+        return EXIT_NOT_STARTED
+    deploy.emit(args, root, deploy.render(args, root, index.functions, config.settings))
+    return EXIT_OK
+
+
+def _check(args: argparse.Namespace) -> int:
+    # --json: stdout holds the document alone (logs, the app's prints to stderr).
+    state = _load_quietly(args, quiet=args.json).state
+    options = _options(args)
     problems = state.problems
     if args.json:
         ci.print_check(state)
