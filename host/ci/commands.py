@@ -6,9 +6,11 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from funchost.errors import ConfigError
 from funchost.host.ci import ready
 from funchost.host.ci.invoke import Outcome, invoke_local, invoke_remote
 
@@ -38,7 +40,10 @@ def add_start_options(start: argparse.ArgumentParser) -> None:
     )
 
 
-def add_commands(sub: Any, add_common: Any) -> None:
+def add_commands(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser],
+    add_common: Callable[[argparse.ArgumentParser], None],
+) -> None:
     """The ``wait-ready`` and ``invoke`` subcommands."""
     wait = sub.add_parser("wait-ready", help="wait until a started host answers (for CI)")
     _ready_file_option(wait, "the ready file `funchost start --ready-file` writes")
@@ -47,7 +52,7 @@ def add_commands(sub: Any, add_common: Any) -> None:
         "--timeout",
         type=float,
         metavar="SECONDS",
-        default=float(os.environ.get("FUNCHOST_WAIT_TIMEOUT") or DEFAULT_WAIT),
+        default=_seconds("FUNCHOST_WAIT_TIMEOUT", DEFAULT_WAIT),
         help=f"give up after this long (default: {DEFAULT_WAIT:g}) [env: FUNCHOST_WAIT_TIMEOUT]",
     )
     invoke = sub.add_parser("invoke", help="run one function through the admin API")
@@ -72,6 +77,14 @@ def add_commands(sub: Any, add_common: Any) -> None:
         "prints what each output binding got",
     )
     add_common(invoke)
+
+
+def _seconds(env: str, default: float) -> float:
+    raw = os.environ.get(env, "").strip()
+    try:
+        return float(raw) if raw else default
+    except ValueError:
+        raise ConfigError("environment", env, raw, "a number of seconds") from None
 
 
 def _url_option(parser: argparse.ArgumentParser) -> None:

@@ -39,7 +39,7 @@ def _request(
 ) -> tuple[int, bytes]:
     headers = {KEY_HEADER: key} if key else {}
     if body is not None:
-        headers["Content-Type"] = "application/json" if method == "POST" else "text/plain"
+        headers["Content-Type"] = _content_type(body)
     request = urllib.request.Request(url, data=body, headers=headers, method=method)
     try:
         with urllib.request.urlopen(request, timeout=_TIMEOUT) as resp:
@@ -50,6 +50,15 @@ def _request(
         reason = getattr(exc, "reason", exc)
         # The URL only: a query could carry a key.
         raise FunchostError(f"cannot reach the host at {urlsplit(url).netloc}: {reason}") from None
+
+
+def _content_type(body: bytes) -> str:
+    """JSON when the body parses as JSON (the admin API's always does), else plain text."""
+    try:
+        json.loads(body)
+    except ValueError:
+        return "text/plain; charset=utf-8"
+    return "application/json"
 
 
 def invoke_remote(base: str, name: str, data: str | None, key: str | None) -> Outcome:

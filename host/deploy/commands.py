@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +11,10 @@ from funchost.host.deploy import kubernetes, scalers, yamltext
 from funchost.worker.indexer import FunctionSpec
 
 
-def add_commands(sub: Any, add_common: Any) -> None:
+def add_commands(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser],
+    add_common: Callable[[argparse.ArgumentParser], None],
+) -> None:
     """``funchost deploy kubernetes``."""
     deploy = sub.add_parser("deploy", help="manifests for an engine that scales the app")
     engines = deploy.add_subparsers(dest="engine", required=True)
@@ -45,6 +48,8 @@ def render(
     settings: Mapping[str, str],
 ) -> list[dict[str, Any]]:
     """The manifests for the loaded functions."""
+    if args.functions:  # --functions: only these, as `funchost start` would serve
+        specs = [spec for spec in specs if spec.name in args.functions]
     name = kubernetes.dns_name(args.name or script_root.name)
     target = kubernetes.Target(
         name=name,

@@ -154,3 +154,11 @@ def test_a_ready_file_is_written_through_a_rename(tmp_path: Path) -> None:
     write_ready(target, "http://127.0.0.1:7071")
     assert read_ready(target) == "http://127.0.0.1:7071"
     assert [p.name for p in tmp_path.iterdir()] == ["ready"]
+
+
+def test_a_wait_timeout_that_is_no_number_is_a_usage_error() -> None:
+    result = run_funchost(["wait-ready"], APP, env={"FUNCHOST_WAIT_TIMEOUT": "soon"})
+    assert result.returncode == 2
+    assert result.stderr == (
+        "funchost: environment: 'FUNCHOST_WAIT_TIMEOUT' is 'soon'; expected a number of seconds\n"
+    )

@@ -205,3 +205,13 @@ def test_the_committed_example_matches_what_the_command_writes(tmp_path: Path) -
 def test_yaml_text_reads_back_as_the_same_string(value: str) -> None:
     doc = {"k": value, "list": [value, {"inner": value}], "empty": {}, "n": 3, "flag": False}
     assert next(yaml.safe_load_all(documents([doc]))) == doc
+
+
+def test_functions_option_describes_only_those_functions() -> None:
+    _, docs = generate(APP, "--functions", "take_order")
+    check_structure(docs)
+    objects = by_kind(docs)
+    assert objects["ScaledObject"]["spec"]["minReplicaCount"] == 0  # no timer among them
+    assert [t["type"] for t in objects["ScaledObject"]["spec"]["triggers"]] == ["external-push"]
+    container = objects["Deployment"]["spec"]["template"]["spec"]["containers"][0]
+    assert [e["name"] for e in container["env"]] == ["AzureWebJobsStorage", "FUNCTIONS_MASTER_KEY"]
