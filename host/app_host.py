@@ -16,6 +16,7 @@ from funchost.bindings.registry import get_provider, loaded_providers
 from funchost.bindings.shared.storage import AZURITE
 from funchost.errors import AppLoadError, FunctionLoadError
 from funchost.host import azurite, hostjson, listeners, logs, settings, startup
+from funchost.host.ci import ready
 from funchost.host.control import HostControl
 from funchost.host.http import cors, homepage
 from funchost.host.http import limits as http_limits
@@ -218,11 +219,14 @@ class Host:
     async def serve(self, started: float) -> None:
         """Start listening and every listener, report, then run until asked to stop."""
         await self.open()
+        # As Core Tools: function code building its own URLs reads this; a platform's wins.
+        os.environ.setdefault("WEBSITE_HOSTNAME", f"localhost:{self.options.port}")
         elapsed = round((time.perf_counter() - started) * 1000)
         self.options.out.write(
             f"Host started in {elapsed} ms, listening on {self.options.base_url}\n"
         )
         self.options.out.flush()
+        self._mark_ready()
         startup.serving()  # the collector, off during the command's start-up, runs again
         # From here on, print() in user code becomes timestamped log lines.
         sys.stdout = logs.PrintCapture()
@@ -230,8 +234,16 @@ class Host:
             await self._stopping.wait()
             await self.shutdown()
         finally:
+            if self.options.ready_file is not None:
+                ready.clear_ready(self.options.ready_file)
             sys.stdout.flush()
             sys.stdout = sys.__stdout__
+
+    def _mark_ready(self) -> None:
+        """--ready-file: the socket listens, so a client connecting now is accepted."""
+        if self.options.ready_file is not None:
+            url = ready.connect_url(self.options.address, self.options.port)
+            ready.write_ready(self.options.ready_file, url)
 
     # --- frameworks (worker/frameworks.py): the ASGI lifespan of an AsgiFunctionApp ---------
 

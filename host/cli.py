@@ -13,13 +13,16 @@ import sys
 import time
 from collections.abc import Coroutine, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO, cast
 
 from funchost import __version__
 from funchost.bindings.shared.storage import AZURITE
 from funchost.errors import AppLoadError, ConfigError, FunchostError
 from funchost.host import azurite, logs
 from funchost.host.app_host import Config, Host, load_config
+from funchost.host.ci import commands as ci
+from funchost.host.ci import ready
+from funchost.host.deploy import commands as deploy
 from funchost.host.options import (
     DEFAULT_ADDRESS,
     DEFAULT_PORT,
@@ -27,6 +30,8 @@ from funchost.host.options import (
     StartOptions,
 )
 from funchost.host.report import render
+from funchost.worker.indexer import index_app
+from funchost.worker.loader import load_app, script_file_name
 
 EXIT_OK = 0
 EXIT_CRASHED = 1  # crashed while running
@@ -75,9 +80,12 @@ def _port(flag: int | None, local_http_port: int | None) -> int:
 def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--script-root",
-        default=os.environ.get("FUNCHOST_SCRIPT_ROOT", "."),
+        # AzureWebJobsScriptRoot: what the official images set (/home/site/wwwroot).
+        default=os.environ.get("FUNCHOST_SCRIPT_ROOT")
+        or os.environ.get("AzureWebJobsScriptRoot")  # noqa: SIM112 (the setting's own case)
+        or ".",
         help="folder holding function_app.py and host.json (default: .) "
-        "[env: FUNCHOST_SCRIPT_ROOT]",
+        "[env: FUNCHOST_SCRIPT_ROOT, else AzureWebJobsScriptRoot]",
     )
     parser.add_argument(
         "--functions",
@@ -165,8 +173,14 @@ def build_parser() -> argparse.ArgumentParser:
     start = sub.add_parser("start", help="serve the app, like `func start`")
     _add_common(start)
     _add_start_options(start)
+    ci.add_start_options(start)
     check = sub.add_parser("check", help="index and validate the app without serving (for CI)")
     _add_common(check)
+    check.add_argument(
+        "--json", action="store_true", help="print one JSON document (logs go to stderr)"
+    )
+    ci.add_commands(sub, _add_common)
+    deploy.add_commands(sub, _add_common)
     return parser
 
 
@@ -193,6 +207,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "check":
             return _check(args)
+        if args.command == "wait-ready":
+            print(ci.wait_ready(args), flush=True)
+            return EXIT_OK
+        if args.command == "invoke":
+            return EXIT_OK if ci.invoke(args) else EXIT_CRASHED
+        if args.command == "deploy":
+            return _deploy(args)
         return _start(args, started)
     except FunchostError as exc:
         print(f"funchost: {exc}", file=sys.stderr)
@@ -215,6 +236,9 @@ def _options(args: argparse.Namespace, config: Config | None = None) -> StartOpt
         cors=config.local.cors if cors is None else cors,
         cors_credentials=args.cors_credentials or config.local.cors_credentials,
         json_logs=args.json_logs,
+        ready_file=None if args.ready_file is None else Path(args.ready_file).resolve(),
+        # The report and "Host started" lines become JSON too: every stdout line parses.
+        out=cast(TextIO, logs.JsonLines(sys.stdout)) if args.json_logs else sys.stdout,
         strict=args.strict,
         enable_auth=args.enable_auth,
         azurite=not args.no_azurite,
@@ -224,20 +248,56 @@ def _options(args: argparse.Namespace, config: Config | None = None) -> StartOpt
     )
 
 
-def _configure_logging(config: Config, options: StartOptions) -> None:
+def _configure_logging(config: Config, options: StartOptions, stream: TextIO | None = None) -> None:
     levels = config.host.logging
     logs.configure(
-        levels.level_for, levels.lowest, verbose=options.verbose, json_logs=options.json_logs
+        levels.level_for,
+        levels.lowest,
+        verbose=options.verbose,
+        json_logs=options.json_logs,
+        stream=stream,
     )
 
 
-def _check(args: argparse.Namespace) -> int:
+def _load_quietly(args: argparse.Namespace, quiet: bool) -> Host:
+    """Load the app as ``check`` does; ``quiet``: logs and the app's prints go to stderr."""
     options = _options(args)
-    config = load_config(options, os.environ)
-    _configure_logging(config, options)
-    state = Host(options, config).load()
-    print(render(state, options.base_url), end="")
+    config = _python_app(load_config(options, os.environ))
+    _configure_logging(config, options, sys.stderr if quiet else None)
+    host = Host(options, config)
+    with contextlib.redirect_stdout(sys.stderr if quiet else sys.stdout):
+        host.load()
+    return host
+
+
+def _deploy(args: argparse.Namespace) -> int:
+    options = _options(args)
+    config = _python_app(load_config(options, os.environ))
+    _configure_logging(config, options, sys.stderr)
+    root = options.script_root
+    # Indexed, not wired: wiring puts the values of %Setting% expressions in, and the
+    # Deployment needs those settings' names (it takes them from the Secret too).
+    with contextlib.redirect_stdout(sys.stderr):
+        loaded = load_app(root, script_file_name(dict(os.environ)))
+        index = index_app(loaded.app, root)
+    if index.errors:
+        for problem in index.errors:
+            print(f"funchost deploy: {problem}", file=sys.stderr)
+        print("funchost deploy: fix these first (funchost check lists them).", file=sys.stderr)
+        return EXIT_NOT_STARTED
+    deploy.emit(args, root, deploy.render(args, root, index.functions, config.settings))
+    return EXIT_OK
+
+
+def _check(args: argparse.Namespace) -> int:
+    # --json: stdout holds the document alone (logs, the app's prints to stderr).
+    state = _load_quietly(args, quiet=args.json).state
+    options = _options(args)
     problems = state.problems
+    if args.json:
+        ci.print_check(state)
+        return EXIT_NOT_STARTED if problems else EXIT_OK
+    print(render(state, options.base_url), end="")
     if problems:
         print(f"funchost check: {len(problems)} problem(s) found.", file=sys.stderr)
         return EXIT_NOT_STARTED
@@ -251,12 +311,27 @@ def configured(args: argparse.Namespace) -> tuple[StartOptions, Config]:
     Flags, then environment, then local.settings.json (whose Values go into os.environ) and
     host.json; the pytest plugin starts its in-process host from the same.
     """
-    config = load_config(_options(args), os.environ)
+    config = _python_app(load_config(_options(args), os.environ))
     return _options(args, config), config
+
+
+def _python_app(config: Config) -> Config:
+    """FUNCTIONS_WORKER_RUNTIME, when set, must say python, as the Functions host requires."""
+    runtime = config.settings.get("FUNCTIONS_WORKER_RUNTIME", "").strip()
+    if runtime and runtime.lower() != "python":
+        raise ConfigError(
+            "app setting",
+            "FUNCTIONS_WORKER_RUNTIME",
+            runtime,
+            "python (funchost runs Python apps only), or no value",
+        )
+    return config
 
 
 def _start(args: argparse.Namespace, started: float) -> int:
     options, config = configured(args)
+    if options.ready_file is not None:
+        ready.clear_ready(options.ready_file)  # a previous run's must not say ready
     _configure_logging(config, options)
     host = Host(options, config)
     state = host.load()
@@ -299,7 +374,8 @@ def _start_azurite(host: Host, options: StartOptions) -> azurite.RunningAzurite 
     settings = host.local_services(AZURITE)
     emulator = azurite.autostart(options.script_root, settings)
     if emulator is not None:
-        print(emulator.describe(settings), flush=True)
+        options.out.write(emulator.describe(settings) + "\n")
+        options.out.flush()
     return emulator
 
 

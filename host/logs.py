@@ -170,23 +170,31 @@ class ConsoleFormatter(logging.Formatter):
         return f"[{utc_stamp(record.created)}] [{record.levelname}] [{category}]{suffix} {message}"
 
 
+# The invoker's failure line: its first line says which function failed, the rest is the
+# exception and its stack, which a collector wants in a field of its own.
+_FAILURE = "Exception while executing function: "
+
+
 class JsonFormatter(logging.Formatter):
-    """One JSON object per line, for log collectors."""
+    """One JSON object per line, for log collectors; every line has the same keys."""
 
     def format(self, record: logging.LogRecord) -> str:
-        """Serialise the record with its category and invocation id."""
+        """Serialise the record with its category, function, invocation id and exception."""
+        message, exception = record.getMessage(), None
+        if record.exc_info:
+            exception = self.formatException(record.exc_info)
+        elif message.startswith(_FAILURE) and "\n" in message:
+            message, exception = message.split("\n", 1)
+        invocation = current_invocation.get()
         doc = {
             "timestamp": utc_stamp(record.created),
             "level": record.levelname,
             "category": getattr(record, "category", record.name),
-            "message": record.getMessage(),
+            "functionName": invocation.function_name if invocation else None,
+            "invocationId": invocation.invocation_id if invocation else None,
+            "message": message,
+            "exception": exception,
         }
-        invocation = current_invocation.get()
-        if invocation is not None:
-            doc["invocationId"] = invocation.invocation_id
-            doc["functionName"] = invocation.function_name
-        if record.exc_info:
-            doc["exception"] = self.formatException(record.exc_info)
         return json.dumps(doc, ensure_ascii=False)
 
 
@@ -256,6 +264,48 @@ class ConsoleHandler(logging.StreamHandler):  # type: ignore[type-arg]
         text = "".join(self._waiting)
         self._waiting.clear()
         self.stream.write(text)
+
+
+STARTUP = "Host.Startup"  # the category of the start-up report's lines under --json-logs
+
+
+class JsonLines(io.TextIOBase):
+    """Where the start-up report goes under --json-logs: each non-blank line, one JSON line.
+
+    The report is written, not logged, so it shows whatever host.json's levels say; this keeps
+    that, and keeps a collector from meeting a line that does not parse.
+    """
+
+    def __init__(self, stream: TextIO) -> None:
+        super().__init__()
+        self._stream = stream
+        self._formatter = JsonFormatter()
+        self._pending = ""
+
+    def writable(self) -> bool:
+        """Always: this is an output stream."""
+        return True
+
+    def write(self, text: str) -> int:
+        """Write each complete line as a JSON object; keep the rest for the next write."""
+        *lines, self._pending = (self._pending + text).split("\n")
+        for line in lines:
+            if line.strip():
+                self._stream.write(self._formatter.format(_startup_record(line)) + "\n")
+        return len(text)
+
+    def flush(self) -> None:
+        """Flush the stream under it (a partial line waits for its newline)."""
+        self._stream.flush()
+
+
+def _startup_record(line: str) -> logging.LogRecord:
+    record = logging.makeLogRecord(
+        {"name": "funchost.host", "msg": line.strip(), "levelno": logging.INFO}
+    )
+    record.levelname = "INFO"
+    record.category = STARTUP
+    return record
 
 
 def configure(

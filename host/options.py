@@ -30,6 +30,7 @@ class StartOptions:
     shutdown_timeout: float = DEFAULT_SHUTDOWN_TIMEOUT
     enable_auth: bool = False
     azurite: bool = True  # start Azurite when the app uses the development storage
+    ready_file: Path | None = None  # --ready-file: the URL, written once the port accepts
     out: TextIO = field(default=sys.stdout, compare=False)
 
     @property

@@ -12,43 +12,19 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from tzlocal.windows_tz import win_tz
+
 from funchost.errors import BindingError
 
 ZONE_SETTINGS = ("WEBSITE_TIME_ZONE", "TZ")
 
-# Windows time zone ids (WEBSITE_TIME_ZONE on Windows plans) → IANA, from CLDR's
-# windowsZones.xml (territory 001). Only common ones: any IANA name works as it is.
-WINDOWS_ZONES: Mapping[str, str] = {
-    "UTC": "UTC",
-    "GMT Standard Time": "Europe/London",
-    "Greenwich Standard Time": "Atlantic/Reykjavik",
-    "W. Europe Standard Time": "Europe/Berlin",
-    "Central Europe Standard Time": "Europe/Budapest",
-    "Central European Standard Time": "Europe/Warsaw",
-    "Romance Standard Time": "Europe/Paris",
-    "E. Europe Standard Time": "Europe/Chisinau",
-    "FLE Standard Time": "Europe/Kiev",
-    "Russian Standard Time": "Europe/Moscow",
-    "South Africa Standard Time": "Africa/Johannesburg",
-    "Arabian Standard Time": "Asia/Dubai",
-    "India Standard Time": "Asia/Kolkata",
-    "China Standard Time": "Asia/Shanghai",
-    "Singapore Standard Time": "Asia/Singapore",
-    "Tokyo Standard Time": "Asia/Tokyo",
-    "Korea Standard Time": "Asia/Seoul",
-    "AUS Eastern Standard Time": "Australia/Sydney",
-    "New Zealand Standard Time": "Pacific/Auckland",
-    "Eastern Standard Time": "America/New_York",
-    "Central Standard Time": "America/Chicago",
-    "Mountain Standard Time": "America/Denver",
-    "US Mountain Standard Time": "America/Phoenix",
-    "Pacific Standard Time": "America/Los_Angeles",
-    "Alaskan Standard Time": "America/Anchorage",
-    "Hawaiian Standard Time": "Pacific/Honolulu",
-    "Atlantic Standard Time": "America/Halifax",
-    "E. South America Standard Time": "America/Sao_Paulo",
-}
-_WINDOWS_BY_LOWER = {name.lower(): iana for name, iana in WINDOWS_ZONES.items()}
+# Windows time zone ids (WEBSITE_TIME_ZONE on Windows plans) → IANA: CLDR's windowsZones.xml
+# (territory 001) as tzlocal regenerates it each release, so new Windows zones need no edit here.
+# IANA names themselves work as they are; zoneinfo falls back to the tzdata package's copy
+# of the database on slim images that have no /usr/share/zoneinfo.
+WINDOWS_ZONES: Mapping[str, str] = win_tz
+# "UTC" is a Windows id too (→ Etc/UTC); kept as plain UTC so log lines name it as before.
+_WINDOWS_BY_LOWER = {name.lower(): iana for name, iana in WINDOWS_ZONES.items()} | {"utc": "UTC"}
 
 # Json.NET's ISO dates: 2026-11-25T14:00:00[.fffffff][Z|+01:00]
 _JSON_DATE = re.compile(
@@ -74,8 +50,9 @@ def parse_zone(setting: str, value: str) -> tzinfo:
     except (ZoneInfoNotFoundError, ValueError):
         raise BindingError(
             f"app setting '{setting}' is {value!r}, which names no time zone; expected an IANA "
-            "time zone name such as 'Europe/Amsterdam' (the Linux plans' TZ), or one of the "
-            f"Windows time zone ids funchost maps: {', '.join(sorted(WINDOWS_ZONES))}"
+            "time zone name such as 'Europe/Amsterdam' (the Linux plans' TZ), or a Windows "
+            "time zone id such as 'W. Europe Standard Time' (CLDR's windowsZones, "
+            f"{len(WINDOWS_ZONES)} ids)"
         ) from None
 
 

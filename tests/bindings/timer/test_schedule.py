@@ -19,6 +19,7 @@ from croniter import croniter  # type: ignore[import-untyped,unused-ignore]
 
 from funchost.bindings.shared.hostid import local_host_id, stable_hash
 from funchost.bindings.shared.localtime import (
+    WINDOWS_ZONES,
     json_date,
     parse_json_date,
     parse_zone,
@@ -358,6 +359,11 @@ def test_timespan_ignores_dst_with_fake_clock() -> None:
         (":Europe/Amsterdam", "Europe/Amsterdam"),
         ("W. Europe Standard Time", "Europe/Berlin"),
         ("eastern standard time", "America/New_York"),
+        # Beyond the 28 zones the hand-written table had: CLDR's whole mapping.
+        ("Tasmania Standard Time", "Australia/Hobart"),
+        ("Mountain Standard Time (Mexico)", "America/Mazatlan"),
+        ("UTC-11", "Etc/GMT+11"),
+        ("UTC", "UTC"),
     ],
 )
 def test_zone_names_iana_and_windows(value: str, key: str) -> None:
@@ -369,9 +375,14 @@ def test_unknown_zone_names_the_setting_and_what_was_expected() -> None:
         parse_zone("TZ", "Mars/Olympus")
     assert str(caught.value).startswith(
         "app setting 'TZ' is 'Mars/Olympus', which names no time zone; expected an IANA time "
-        "zone name such as 'Europe/Amsterdam' (the Linux plans' TZ), or one of the Windows "
-        "time zone ids funchost maps: AUS Eastern Standard Time, Alaskan Standard Time,"
+        "zone name such as 'Europe/Amsterdam' (the Linux plans' TZ), or a Windows time zone "
+        "id such as 'W. Europe Standard Time' (CLDR's windowsZones, "
     )
+
+
+def test_every_windows_zone_id_loads_from_the_time_zone_database() -> None:
+    for windows_id in WINDOWS_ZONES:
+        assert parse_zone("WEBSITE_TIME_ZONE", windows_id) is not None, windows_id
 
 
 def test_dates_as_the_host_writes_them() -> None:

@@ -70,8 +70,8 @@ def test_a_time_zone_that_does_not_exist_disables_the_timers(setting: str) -> No
     assert disabled(result.stdout)[0].startswith(
         f"function_app.py:11: function 'from_setting': {BINDING}: app setting '{setting}' is "
         "'Mars/Olympus', which names no time zone; expected an IANA time zone name such as "
-        "'Europe/Amsterdam' (the Linux plans' TZ), or one of the Windows time zone ids "
-        "funchost maps: AUS Eastern Standard Time, "
+        "'Europe/Amsterdam' (the Linux plans' TZ), or a Windows time zone id such as "
+        "'W. Europe Standard Time' (CLDR's windowsZones, "
     )
     # HTTP functions do not care about the zone.
     assert "\thello: [GET,POST" in result.stdout

@@ -1,0 +1,1 @@
+"""CI mode: a ready file, ``funchost wait-ready``, ``funchost invoke`` and ``check --json``."""

@@ -1,0 +1,1 @@
+"""``funchost deploy``: manifests for engines that already scale (Kubernetes with KEDA)."""
