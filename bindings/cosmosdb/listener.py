@@ -310,14 +310,14 @@ class CosmosDBTriggerListener:
     async def _read(
         self, monitored: ContainerProxy, lease: Lease, continuation: str | None
     ) -> Page | None:
-        from azure.cosmos.exceptions import CosmosHttpResponseError
+        from azure.core.exceptions import AzureError
 
         feed_range = FeedRange(self._container_rid, *lease.bounds)
         try:
             return await read_page(
                 monitored, feed_range, continuation, self._start, self.config.max_items
             )
-        except CosmosHttpResponseError as exc:
+        except AzureError as exc:  # the service's answer or no answer: read again after a pause
             self._log_error(f"could not read range '{lease.token}'", exc, logging.WARNING)
             return None
 
