@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from funchost.host.azurite import azurite_arguments
+from funchost.host.testing.storage import free_ports
 
 REPO = Path(__file__).resolve().parent.parent
 AZURITE = REPO / "node_modules" / ".bin" / "azurite"
@@ -50,18 +51,6 @@ class Azurite:
             f"QueueEndpoint={base.format(self.queue_port)};"
             f"TableEndpoint={base.format(self.table_port)};"
         )
-
-
-def _free_ports(count: int) -> list[int]:
-    """Distinct ports nothing listens on (held open together so none is handed out twice)."""
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for sock in sockets:
-            sock.bind(("127.0.0.1", 0))
-        return [int(sock.getsockname()[1]) for sock in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()
 
 
 def _listening(port: int) -> bool:
@@ -100,7 +89,7 @@ def launch(
 
     ``wrap`` may prefix the command (the queue benchmark pins Azurite to a CPU).
     """
-    ports = _free_ports(3)
+    ports = free_ports(3)
     blob, queue, table = ports
     args = azurite_arguments(
         {"blob": blob, "queue": queue, "table": table}.items(), ["--inMemoryPersistence"]

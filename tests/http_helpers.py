@@ -115,3 +115,14 @@ def invocation_id(executing_line: str) -> str:
     found = re.search(rf"Id=({UUID})\)", executing_line)
     assert found, executing_line
     return found.group(1)
+
+
+@contextmanager
+def direct_and_library(app: str, prefix: str) -> Iterator[tuple[Host, Host]]:
+    """The same framework app served twice under routePrefix ``prefix``: by funchost's direct
+    path, and through the library's middleware (its script ``library_app.py`` wraps it)."""
+    env = {"AzureFunctionsJobHost__extensions__http__routePrefix": prefix}
+    with serving(app, env=env) as direct:
+        library_env = {**env, "PYTHON_SCRIPT_FILE_NAME": "library_app.py"}
+        with serving(app, env=library_env) as library:
+            yield direct, library

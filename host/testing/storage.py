@@ -22,11 +22,11 @@ def start_azurite(workdir: Path) -> RunningAzurite | str:
             "it is looked for on PATH and in node_modules/.bin of the current folder and "
             "its parents)"
         )
-    ports = dict(zip(KINDS, _free_ports(len(KINDS)), strict=True))
+    ports = dict(zip(KINDS, free_ports(len(KINDS)), strict=True))
     return azurite.launch(executable, ports, workdir, ["--inMemoryPersistence"])
 
 
-def _free_ports(count: int) -> list[int]:
+def free_ports(count: int) -> list[int]:
     """Distinct ports nothing listens on, held open together so none is handed out twice."""
     sockets = [socket.socket() for _ in range(count)]
     try:

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 
 import pytest
 from frameworks_helpers import Ask, fetch
-from http_helpers import Host, Reply, serving
+from http_helpers import Host, Reply, direct_and_library
 
 APP = "wsgi_environ"
 FRAMING = frozenset({"content-length", "transfer-encoding", "date", "server", "connection"})
@@ -46,11 +46,8 @@ def matrix(prefix: str) -> list[Ask]:
 @pytest.fixture(scope="module", params=["api", ""], ids=["prefix-api", "prefix-empty"])
 def hosts(request: pytest.FixtureRequest) -> Iterator[tuple[str, Host, Host]]:
     prefix = str(request.param)
-    env = {"AzureFunctionsJobHost__extensions__http__routePrefix": prefix}
-    with serving(APP, env=env) as direct:
-        library_env = {**env, "PYTHON_SCRIPT_FILE_NAME": "library_app.py"}
-        with serving(APP, env=library_env) as library:
-            yield prefix, direct, library
+    with direct_and_library(APP, prefix) as (direct, library):
+        yield prefix, direct, library
 
 
 def answer(reply: Reply) -> dict[str, object]:
