@@ -15,7 +15,7 @@ from funchost.bindings.base import BindingContext
 from funchost.bindings.registry import get_provider, loaded_providers
 from funchost.bindings.shared.storage import AZURITE
 from funchost.errors import AppLoadError, FunctionLoadError
-from funchost.host import azurite, hostjson, listeners, logs, settings, startup
+from funchost.host import azurite, hostjson, listeners, logs, settings, startup, telemetry
 from funchost.host.ci import ready
 from funchost.host.control import HostControl
 from funchost.host.http import cors, homepage
@@ -88,9 +88,13 @@ class Host:
         self.loaded_app: LoadedApp | None = None
         self.lifespan: AsgiLifespan | None = None
         self._unavailable_kinds: dict[str, str | None] = {}
+        self.telemetry = telemetry.Telemetry()
 
     def load(self) -> LoadState:
         """Import, index and wire the app; whole-app and per-function errors are recorded."""
+        # Before the app is imported, as the Python worker configures OpenTelemetry.
+        self.telemetry = telemetry.configure(self.config.settings, self.options.script_root)
+        self.state.warnings.extend(self.telemetry.warnings)
         try:
             loaded = load_app(self.options.script_root, script_file_name(dict(os.environ)))
             index = index_app(loaded.app, self.options.script_root)
@@ -104,7 +108,19 @@ class Host:
                 self.state.disabled.append(spec.name)
             else:
                 self._wire(spec)
+        if self.telemetry.traced:
+            self._trace_invocations()
         return self.state
+
+    def _trace_invocations(self) -> None:
+        from funchost.worker.tracing import Spans  # imports opentelemetry: only when tracing
+
+        for function in self.state.functions:
+            function.invoker.spans = Spans(function.spec.name, function.spec.trigger.type)
+        if self.telemetry.exporters:
+            log.info(
+                "Invocations are traced (OpenTelemetry: %s).", ", ".join(self.telemetry.exporters)
+            )
 
     def _disabled_by_setting(self, name: str) -> bool:
         value = self.config.settings.get(f"AzureWebJobs.{name}.Disabled", "")
@@ -291,6 +307,8 @@ class Host:
         await self._stop_lifespan()  # frameworks: after the last request
         self.runner.shutdown()
         await _close_providers()  # last: listeners and invocations no longer use them
+        # The last spans (the drain's) are exported before the process ends.
+        await asyncio.to_thread(self.telemetry.shutdown)
         log.info("Host stopped.")
 
 

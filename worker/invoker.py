@@ -12,7 +12,7 @@ import os
 import random
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import azure.functions as func
 from azure.functions.meta import Datum
@@ -27,6 +27,7 @@ from funchost.worker.context import (
     InvocationInfo,
     RetryContext,
     RpcException,
+    TraceContext,
     current_invocation,
     running,
     trace_context,
@@ -35,6 +36,9 @@ from funchost.worker.indexer import FunctionSpec
 from funchost.worker.loader import user_traceback
 from funchost.worker.retry import RetryPolicy, with_retries
 from funchost.worker.runner import Runner
+
+if TYPE_CHECKING:
+    from funchost.worker.tracing import InvocationSpan, Spans
 
 log = logging.getLogger("funchost.function")
 LevelFor = Callable[[str], int]
@@ -101,6 +105,8 @@ class Invoker:
         # A function taking the HTTP streams extension's Request: its return value is sent.
         self._responds = spec.trigger.properties.get(STREAM_PROPERTY) == STREAM_REQUEST
         self._none_refused = ret is not None and ret.type.lower() == "http" and not streamed
+        # OpenTelemetry: set by the host when tracing is on (host/telemetry.py).
+        self.spans: Spans | None = None
 
     def route_outputs(self, route: Callable[[str, OutputBinding], OutputBinding]) -> None:
         """Put ``route(name, writer)`` in place of each output writer (the pytest plugin
@@ -141,22 +147,13 @@ class Invoker:
         if self._log_info:
             self._log_executing(event, invocation_id)
         started = time.perf_counter()
+        span = self.spans.start(event.metadata, invocation_id) if self.spans else None
         try:
-            # Input bindings are fetched first; most functions have none and skip the await.
-            fetched = await self._fetch_inputs(event) if self._inputs else {}
-            kwargs = self._arguments(event, fetched)
-            if self.spec.needs_context:
-                running[invocation_id] = info  # for threads the function starts
-                kwargs["context"] = self._context(event, invocation_id, retry_count, failure)
-            value = await self._runner.call(self.spec.func, kwargs, self.spec.is_async)
-            if self._responds:
-                await http_streams.respond(value, kwargs[self._trigger_name])
-                value = None
-            outputs = self._collect(kwargs, value)
-            if self._writers:  # e.g. not HTTP: its trigger answers with the http output
-                await self._write(outputs, event)
+            outputs = await self._run(event, info, retry_count, failure, span)
         except BaseException as exc:
             self._log_failure(exc, invocation_id, started)
+            if span is not None:
+                span.failed(exc)
             if isinstance(exc, Exception):
                 raise InvocationFailed(str(exc)) from exc
             raise  # cancellation and exits propagate as they are
@@ -168,6 +165,32 @@ class Invoker:
             current_invocation.reset(token)
             if self.spec.needs_context:  # only then was it registered
                 running.pop(invocation_id, None)
+            if span is not None:
+                span.end()
+
+    async def _run(
+        self,
+        event: TriggerEvent,
+        info: InvocationInfo,
+        retry_count: int,
+        failure: BaseException | None,
+        span: InvocationSpan | None,
+    ) -> dict[str, Datum]:
+        """Inputs fetched, arguments decoded, the call, its outputs collected and written."""
+        # Input bindings are fetched first; most functions have none and skip the await.
+        fetched = await self._fetch_inputs(event) if self._inputs else {}
+        kwargs = self._arguments(event, fetched)
+        if self.spec.needs_context:
+            running[info.invocation_id] = info  # for threads the function starts
+            kwargs["context"] = self._context(event, info.invocation_id, retry_count, failure, span)
+        value = await self._runner.call(self.spec.func, kwargs, self.spec.is_async)
+        if self._responds:
+            await http_streams.respond(value, kwargs[self._trigger_name])
+            value = None
+        outputs = self._collect(kwargs, value)
+        if self._writers:  # e.g. not HTTP: its trigger answers with the http output
+            await self._write(outputs, event)
+        return outputs
 
     async def _fetch_inputs(self, event: TriggerEvent) -> dict[str, Datum | None]:
         return {name: await binding.fetch(event) for name, binding in self._inputs.items()}
@@ -192,15 +215,18 @@ class Invoker:
         invocation_id: str,
         retry_count: int,
         failure: BaseException | None,
+        span: InvocationSpan | None,
     ) -> Context:
-        parent, state = event.metadata.get("traceparent"), event.metadata.get("tracestate")
+        if span is not None:  # the invocation's own span is the function's parent
+            traced = TraceContext(span.traceparent, span.tracestate, {})
+        else:
+            parent, state = event.metadata.get("traceparent"), event.metadata.get("tracestate")
+            traced = trace_context(parent.value if parent else None, state.value if state else None)
         return Context(
             invocation_id=invocation_id,
             function_name=self.spec.name,
             function_directory=self.spec.directory,
-            trace_context=trace_context(
-                parent.value if parent else None, state.value if state else None
-            ),
+            trace_context=traced,
             retry_context=RetryContext(
                 retry_count,
                 self.retry.max_retry_count if self.retry else 0,
