@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from funchost.host import telemetry
 
 SECRET = (
@@ -16,10 +18,14 @@ def test_without_any_setting_nothing_is_set_up(tmp_path: Path) -> None:
     assert (found.traced, found.exporters, found.warnings) == (False, [], [])
 
 
-def test_an_exporter_whose_package_is_missing_is_a_warning_without_the_secret(
-    tmp_path: Path,
+def test_an_exporter_whose_package_is_missing_is_a_warning_without_the_secret_fake_import(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # azure-monitor-opentelemetry-exporter is not among the test dependencies: really absent.
+    # The test dependencies include the exporter: its absence is faked at its import.
+    def missing(connection: str) -> None:
+        raise ImportError("No module named 'azure.monitor'")
+
+    monkeypatch.setattr(telemetry, "_ai_exporter", missing)
     found = telemetry.configure({telemetry.AI_CONNECTION: SECRET}, tmp_path)
     assert found.traced  # the app may still set up a provider of its own
     assert found.exporters == []

@@ -1,7 +1,9 @@
-"""OpenTelemetry through the real ``funchost start``: each invocation a span, exported over OTLP.
+"""OpenTelemetry through the real ``funchost start``: each invocation a span, exported over OTLP
+and to Application Insights.
 
-The exporter is the real opentelemetry-exporter-otlp-proto-http; the collector on the other
-side decodes its protobuf requests (tests/otlp_collector.py).
+The exporters are the real opentelemetry-exporter-otlp-proto-http and
+azure-monitor-opentelemetry-exporter; the peers on the other side decode what they send
+(tests/telemetry_peers.py).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from collections.abc import Iterator
 import pytest
 from conftest import Host, StartHost
 from http_helpers import call, get
-from otlp_collector import Collector, otlp_collector
+from telemetry_peers import Collector, ai_ingestion, otlp_collector
 
 SERVER, INTERNAL = 2, 1  # OTLP's Span.SpanKind values
 STATUS_ERROR = 2
@@ -105,3 +107,29 @@ def test_without_settings_nothing_is_traced(start_host: StartHost) -> None:
     reply = get(host, "/api/traced")
     assert reply.status == 200
     assert "Invocations are traced" not in host.drain()
+
+
+def test_application_insights_gets_the_invocation_as_a_request(start_host: StartHost) -> None:
+    with ai_ingestion() as ingestion:
+        key = "11111111-2222-3333-4444-555555555555"
+        connection = f"InstrumentationKey={key};IngestionEndpoint={ingestion.endpoint}/"
+        env = {
+            "APPLICATIONINSIGHTS_CONNECTION_STRING": connection,
+            # The exporter's own usage statistics go to Microsoft's hosts: not from a test.
+            "APPLICATIONINSIGHTS_STATSBEAT_DISABLED_ALL": "true",
+            "OTEL_BSP_SCHEDULE_DELAY": "100",
+        }
+        host = start_host("tracing", env=env)
+        assert "Invocations are traced (OpenTelemetry: Azure Monitor)" in host.output
+        _, trace_id, span_id, _ = get(host, "/api/traced").text.split("-")
+
+        request = ingestion.wait_for("Request", "traced")
+        assert request["iKey"] == key
+        assert request["tags"]["ai.operation.id"] == trace_id  # type: ignore[index]
+        assert request["data"]["baseData"]["id"] == span_id  # type: ignore[index]
+        props = request["data"]["baseData"]["properties"]  # type: ignore[index]
+        assert props["faas.name"] == "traced"
+        inner = ingestion.wait_for("RemoteDependency", "inner work")
+        assert inner["tags"]["ai.operation.parentId"] == span_id  # type: ignore[index]
+        host.stop()
+        assert key not in host.output and ingestion.endpoint not in host.output
