@@ -63,19 +63,15 @@ class AsgiDirect:
                 raise RuntimeError("ASGI middleware startup failed.")
             register.startup_task_done = True
         scope = asgi_scope(req.message, context, copy(self._middleware.state))
-        await run_app(self._middleware._app, scope, req, response_headers)
+        await Exchange(req, response_headers).run(self._middleware._app, scope)
 
 
 HeaderRule = Callable[[Iterable[tuple[str, str]]], tuple[list[tuple[str, str]], int | None]]
 
 
-async def run_app(app: Any, scope: Message, req: StreamRequest, rule: HeaderRule) -> None:
-    """Run an ASGI app on a streamed request; ``rule`` turns its headers into the sink's."""
-    await Exchange(req, rule).run(app, scope)
-
-
 class Exchange:
-    """The ``receive`` and ``send`` of one request."""
+    """The ``receive`` and ``send`` of one request; ``rule`` turns the app's headers into
+    the sink's."""
 
     def __init__(self, req: StreamRequest, rule: HeaderRule) -> None:
         self._body = req.body
@@ -177,7 +173,7 @@ def asgi_scope(message: RawRequestMessage, context: object, state: object) -> di
         "query_string": url.query.encode("utf-8"),
         "root_path": "",
         "headers": [(k.encode("utf-8"), v.encode("utf-8")) for k, v in headers.items()],
-        "server": _server(url, headers),
+        "server": _server(url, headers.get("x-forwarded-port")),
         "state": state,
         "client": None,
     }
@@ -195,7 +191,8 @@ def parsed_url(host: str, target: str) -> ParseResult:
     if _UNUSUAL.search(target) or _UNUSUAL_HOST.search(host) or not target.startswith("/"):
         return urlparse(f"http://{host}{target}")
     path, _, query = target.partition("?")
-    return _host_url(host)._replace(path=path, query=query)
+    base = _host_url(host)
+    return ParseResult(base.scheme, base.netloc, path, "", query, "")
 
 
 @functools.lru_cache(maxsize=64)
@@ -203,9 +200,8 @@ def _host_url(host: str) -> ParseResult:
     return urlparse(f"http://{host}/")
 
 
-def _server(url: ParseResult, headers: dict[str, str]) -> tuple[str, int] | None:
+def _server(url: ParseResult, forwarded: str | None) -> tuple[str, int] | None:
     """(host, port) as the library finds them; X-Forwarded-Port wins over the URL's."""
-    forwarded = headers.get("x-forwarded-port")
     if not forwarded:
         return _netloc_server(url.scheme, url.netloc)
     if url.hostname is None:

@@ -323,8 +323,11 @@ def _failure_message(qualified: str, exc: BaseException) -> str:
 def _rpc_exception(qualified: str, failure: BaseException | None) -> RpcException:
     """The previous attempt's failure, as the host puts it in the retry context; empty first."""
     if failure is None:
-        return RpcException()
+        return _NO_FAILURE
     return RpcException(message=_failure_message(qualified, failure))
+
+
+_NO_FAILURE = RpcException()  # frozen: every first attempt can share it
 
 
 def _timespan(seconds: float | None) -> str:
