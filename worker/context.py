@@ -72,7 +72,10 @@ thread_local_storage = InvocationLocal()
 class TraceContext:
     """W3C trace context of the invocation; the capitalised names are the worker's too."""
 
-    def __init__(self, trace_parent: str, trace_state: str, attributes: dict[str, str]) -> None:
+    def __init__(
+        self, trace_parent: str | None, trace_state: str, attributes: dict[str, str]
+    ) -> None:
+        """A ``trace_parent`` of None starts a new trace, drawn when first read."""
         self._trace_parent = trace_parent
         self._trace_state = trace_state
         self._attributes = attributes
@@ -80,6 +83,13 @@ class TraceContext:
     @property
     def trace_parent(self) -> str:
         """The W3C traceparent of this invocation."""
+        if self._trace_parent is None:
+            # Drawn on first read: most functions never look (an ASGI app gets the context in
+            # its scope on every request), and the draw is a good part of making a context.
+            # Under a lock: threads of one invocation reading it first together see one id.
+            with _DRAW_LOCK:
+                if self._trace_parent is None:
+                    self._trace_parent = f"00-{random.getrandbits(128) or 1:032x}-{_span_id()}-00"
         return self._trace_parent
 
     @property
@@ -95,7 +105,7 @@ class TraceContext:
     @property
     def Traceparent(self) -> str:  # the worker's deprecated spelling, as the next two
         """``trace_parent``, as OpenTelemetry samples read it."""
-        return self._trace_parent
+        return self.trace_parent
 
     @property
     def Tracestate(self) -> str:
@@ -190,7 +200,10 @@ def trace_context(traceparent: str | None, tracestate: str | None) -> TraceConte
     parts = (traceparent or "").split("-")
     if len(parts) == 4 and len(parts[1]) == 32:
         return TraceContext(f"00-{parts[1]}-{_span_id()}-{parts[3]}", tracestate or "", {})
-    return TraceContext(f"00-{random.getrandbits(128) or 1:032x}-{_span_id()}-00", "", {})
+    return TraceContext(None, "", {})
+
+
+_DRAW_LOCK = threading.Lock()
 
 
 def _span_id() -> str:
