@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import threading
 
-from funchost.worker.context import trace_context
+from funchost.worker.context import TraceContext, trace_context
 
 TRACEPARENT = re.compile(r"00-[0-9a-f]{32}-[0-9a-f]{16}-00")
 
@@ -18,19 +18,23 @@ def test_a_new_trace_is_drawn_once_and_stays() -> None:
     assert trace_context(None, None).trace_parent != first  # each invocation its own
 
 
+def _read_together(traced: TraceContext, readers: int) -> list[str]:
+    seen: list[str] = []
+    start = threading.Barrier(readers)
+
+    def read() -> None:
+        start.wait()
+        seen.append(traced.trace_parent)
+
+    threads = [threading.Thread(target=read) for _ in range(readers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(5)
+    return seen
+
+
 def test_threads_reading_it_first_together_see_one_traceparent() -> None:
     for _ in range(20):
-        traced = trace_context(None, None)
-        seen: list[str] = []
-        start = threading.Barrier(8)
-
-        def read(traced: object = traced) -> None:
-            start.wait()
-            seen.append(traced.trace_parent)  # type: ignore[attr-defined]
-
-        threads = [threading.Thread(target=read) for _ in range(8)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(5)
+        seen = _read_together(trace_context(None, None), 8)
         assert len(seen) == 8 and len(set(seen)) == 1
