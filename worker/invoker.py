@@ -31,6 +31,7 @@ from funchost.worker.context import (
     running,
     trace_context,
 )
+from funchost.worker.history import Ended, Ring
 from funchost.worker.indexer import FunctionSpec
 from funchost.worker.loader import user_traceback
 from funchost.worker.retry import RetryPolicy, with_retries
@@ -101,6 +102,8 @@ class Invoker:
         # A function taking the HTTP streams extension's Request: its return value is sent.
         self._responds = spec.trigger.properties.get(STREAM_PROPERTY) == STREAM_REQUEST
         self._none_refused = ret is not None and ret.type.lower() == "http" and not streamed
+        # Set by the host when it keeps recent invocations (the dashboard): one append each.
+        self.history: Ring | None = None
 
     def route_outputs(self, route: Callable[[str, OutputBinding], OutputBinding]) -> None:
         """Put ``route(name, writer)`` in place of each output writer (the pytest plugin
@@ -157,17 +160,57 @@ class Invoker:
                 await self._write(outputs, event)
         except BaseException as exc:
             self._log_failure(exc, invocation_id, started)
+            self._record(event, invocation_id, retry_count, started, exc)
             if isinstance(exc, Exception):
                 raise InvocationFailed(str(exc)) from exc
             raise  # cancellation and exits propagate as they are
         else:
-            if self._log_info:
-                self._log_outcome("Succeeded", logging.INFO, invocation_id, started)
+            self._succeeded(event, invocation_id, retry_count, started)
             return InvocationResult(invocation_id, outputs)
         finally:
             current_invocation.reset(token)
             if self.spec.needs_context:  # only then was it registered
                 running.pop(invocation_id, None)
+
+    def _succeeded(
+        self, event: TriggerEvent, invocation_id: str, retry_count: int, started: float
+    ) -> None:
+        if self._log_info:
+            self._log_outcome("Succeeded", logging.INFO, invocation_id, started)
+        self._record(event, invocation_id, retry_count, started, None)
+
+    def _record(
+        self,
+        event: TriggerEvent,
+        invocation_id: str,
+        retry_count: int,
+        started: float,
+        exc: BaseException | None,
+    ) -> None:
+        """Append this invocation to the history, as its Executed line says it ended."""
+        if self.history is None:
+            return
+        outcome, error = ("Succeeded", "") if exc is None else ("Failed", self._error_text(exc))
+        self.history.append(
+            Ended(
+                invocation_id,
+                self.spec.name,
+                event.reason,
+                started,
+                time.perf_counter(),
+                outcome,
+                retry_count,
+                error,
+            )
+        )
+
+    def _error_text(self, exc: BaseException) -> str:
+        """What the console says of a failure, without the line naming the function."""
+        if isinstance(exc, asyncio.CancelledError):
+            return "The invocation was cancelled."
+        if isinstance(exc, InvocationTimeout):
+            return f"Timeout value of {_timespan(self._runner.timeout)} exceeded."
+        return _failure_message(self._qualified, exc).split("\n", 1)[1]
 
     async def _fetch_inputs(self, event: TriggerEvent) -> dict[str, Datum | None]:
         return {name: await binding.fetch(event) for name, binding in self._inputs.items()}
