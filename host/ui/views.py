@@ -62,7 +62,9 @@ def loaded_function(function: LoadedFunction, base_url: str) -> dict[str, Any]:
 
 def disabled_function(name: str, reasons: list[str], spec: FunctionSpec | None) -> dict[str, Any]:
     """A function not served, with the reasons ``funchost check`` gives."""
-    view = _spec_view(spec) if spec is not None else {"name": name, "trigger": None}
+    view: dict[str, Any] = {"name": name, "trigger": None}
+    if spec is not None:
+        view = _spec_view(spec)
     view.update(name=name, enabled=False, reasons=reasons)
     return view
 

@@ -124,6 +124,7 @@ function renderFunctions() {
 // --- running a function now ---------------------------------------------------------------
 
 function openInvoke(fn) {
+  if (page.target && page.target.name !== fn.name) $("payload").value = "";
   page.target = fn;
   const http = fn.trigger.type.toLowerCase() === "httptrigger";
   $("invoke-name").textContent = fn.name;
@@ -227,8 +228,10 @@ async function pollState() {
   const doc = await api("state");
   renderHost(doc.host);
   renderAppError(doc.appError);
+  const first = !page.functions.length;
   page.functions = doc.functions;
   renderFunctions();
+  if (first) pollQueues().catch(() => {}); // the depths with the first view, not later
 }
 
 async function pollQueues() {

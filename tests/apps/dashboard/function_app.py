@@ -15,6 +15,8 @@ app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 def hello(req: func.HttpRequest) -> func.HttpResponse:
     name = req.params.get("name") or req.get_body().decode() or "nobody"
     logging.info("hello says hi to %s", name)
+    if name == "boom":
+        raise ValueError("boom was asked for")
     return func.HttpResponse(f"hello {name}")
 
 
