@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from azurite import Azurite
 from conftest import StartHost
-from dashboard_helpers import RETIRED_REASON, request, start_dashboard
+from dashboard_helpers import RETIRED_REASON, Dashboard, request, start_dashboard
 
 webdriver = pytest.importorskip("selenium.webdriver")
 from selenium.common.exceptions import TimeoutException  # noqa: E402
@@ -84,7 +84,9 @@ def wait_text(driver: WebDriver, selector: str, text: str, timeout: float) -> No
 
 
 def row(driver: WebDriver, name: str) -> str:
-    return str(driver.find_element(By.CSS_SELECTOR, f'tr[data-function="{name}"]').text)
+    """A function's row as shown, read in one step (a row is redrawn when its data changes)."""
+    script = "return document.querySelector(arguments[0]).innerText"
+    return str(driver.execute_script(script, f'tr[data-function="{name}"]'))
 
 
 def open_invocation(driver: WebDriver, function: str) -> str:
@@ -94,13 +96,19 @@ def open_invocation(driver: WebDriver, function: str) -> str:
     return str(item.text)
 
 
+def load_page(browser: WebDriver, start_host: StartHost, azurite: Azurite) -> Dashboard:
+    """The fixture app started, and its page loaded with every function listed."""
+    dash = start_dashboard(start_host, azurite)
+    browser.get(f"{dash.host.base_url}/admin/ui/")
+    wait_text(browser, 'tr[data-function="work"] .details', dash.queue, LOAD)
+    return dash
+
+
 def test_the_page_lists_runs_and_shows_invocations(
     browser: WebDriver, start_host: StartHost, azurite: Azurite
 ) -> None:
-    dash = start_dashboard(start_host, azurite)
+    dash = load_page(browser, start_host, azurite)
     base = dash.host.base_url
-    browser.get(f"{base}/admin/ui/")
-    wait_text(browser, 'tr[data-function="work"] .details', dash.queue, LOAD)
 
     assert "httpTrigger" in row(browser, "hello")
     assert "route: hello" in row(browser, "hello")
@@ -149,10 +157,7 @@ def test_the_page_lists_runs_and_shows_invocations(
 def test_failed_invocations_filter_and_show_their_exception(
     browser: WebDriver, start_host: StartHost, azurite: Azurite
 ) -> None:
-    dash = start_dashboard(start_host, azurite)
-    base = dash.host.base_url
-    browser.get(f"{base}/admin/ui/")
-    wait_text(browser, 'tr[data-function="hello"]', "httpTrigger", LOAD)
+    base = load_page(browser, start_host, azurite).host.base_url
     assert request(f"{base}/api/hello?name=boom")[0] == 500
     assert request(f"{base}/api/hello?name=fine")[0] == 200
     wait_text(browser, "details.invocation", "hi to fine", LOAD)

@@ -7,7 +7,7 @@ const API = "/admin/ui/api/";
 const KEEP = 500; // invocations kept on the page, as many as the host keeps
 const every = { invocations: 400, state: 2000, queues: 3000 };
 const page = {
-  functions: [], invocations: [], open: new Set(), depths: {}, auth: "", target: null, drawn: "",
+  functions: [], invocations: [], depths: {}, auth: "", target: null, rows: new Map(), items: new Map(),
 };
 
 function $(id) { return document.getElementById(id); }
@@ -110,11 +110,22 @@ function functionRow(fn) {
     details(fn), state, el("td", {}, run));
 }
 
+// Rows and invocations are made once and kept while they do not change, so a button being
+// clicked, an unfolded invocation or a selection is never swapped for a copy under the user.
+function kept(cache, key, data, make) {
+  const json = JSON.stringify(data);
+  let entry = cache.get(key);
+  if (!entry || entry.json !== json) cache.set(key, entry = { json, node: make() });
+  return entry.node;
+}
+
 function renderFunctions() {
-  const drawn = JSON.stringify([page.functions, page.depths]);
-  if (drawn === page.drawn) return; // unchanged: keep the rows (and a button being clicked)
-  page.drawn = drawn;
-  $("functions").tBodies[0].replaceChildren(...page.functions.map(functionRow));
+  const rows = page.functions.map((fn) =>
+    kept(page.rows, fn.name, [fn, page.depths[fn.name]], () => functionRow(fn)));
+  const body = $("functions").tBodies[0];
+  if (rows.some((node, i) => body.children[i] !== node) || body.children.length !== rows.length) {
+    body.replaceChildren(...rows);
+  }
   const select = $("filter-function"), chosen = select.value;
   select.replaceChildren(el("option", { value: "", text: "all" }),
     ...page.functions.map((f) => el("option", { value: f.name, text: f.name })));
@@ -200,10 +211,6 @@ function invocationItem(inv) {
     el("pre", { class: "logs" }, ...inv.logs.map((l) =>
       el("div", { class: l.level, text: `[${l.time}] ${l.text}` }))),
     inv.error ? el("pre", { class: "logs error", text: inv.error }) : null);
-  item.open = page.open.has(inv.id);
-  item.addEventListener("toggle", () => {
-    if (item.open) page.open.add(inv.id); else page.open.delete(inv.id);
-  });
   return item;
 }
 
@@ -211,7 +218,10 @@ function renderInvocations() {
   const fn = $("filter-function").value, outcome = $("filter-outcome").value;
   const shown = page.invocations.filter((i) =>
     (!fn || i.function === fn) && (!outcome || i.outcome === outcome));
-  $("invocations").replaceChildren(...shown.map(invocationItem));
+  $("invocations").replaceChildren(...shown.map((inv) =>
+    kept(page.items, inv.id, inv.id, () => invocationItem(inv))));
+  const ids = new Set(page.invocations.map((i) => i.id)); // those fallen off the ring go
+  for (const id of [...page.items.keys()]) if (!ids.has(id)) page.items.delete(id);
   if (!shown.length) $("invocations").append(el("p", { class: "note", text: "none yet" }));
 }
 
