@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import re
 
+import pytest
 from azurite import Azurite
 from conftest import APPS, StartHost, run_funchost
 from dashboard_helpers import APP, FUNCTIONS, RETIRED_REASON, api, request, start_dashboard
 from queue_helpers import client
 
+from funchost.bindings.base import BindingSpec
+from funchost.host.ui import capture, views
+from funchost.worker.context import InvocationInfo, current_invocation
 from funchost.worker.history import RING_SIZE
 
 
@@ -152,3 +158,45 @@ def test_an_invocation_ends_in_the_ring_even_with_no_page_open(
     dash.host.wait_for("Executed 'Functions.work' (Succeeded")  # before any page asks
     (item,) = api(dash.host, "invocations?function=work")["invocations"]
     assert item["outcome"] == "Succeeded" and item["logs"] == []  # no page was open then
+
+
+def test_log_lines_are_kept_only_while_a_page_asks(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(capture, "IDLE", 0.05)
+    lines = capture.InvocationLines()
+    log = logging.getLogger("tests.dashboard")
+
+    async def scenario() -> None:
+        log.warning("before any page")  # not in an invocation, and no page: dropped
+        lines.page_open()
+        assert lines in logging.getLogger().handlers
+        token = current_invocation.set(InvocationInfo("id-1", "hello"))
+        try:
+            log.warning("inside %s", "id-1")
+        finally:
+            current_invocation.reset(token)
+        log.warning("outside any invocation")
+        assert [text for _, _, text in lines.lines_of("id-1")] == ["inside id-1"]
+        await asyncio.sleep(0.2)  # the page went away: the handler is off, the lines gone
+        assert lines not in logging.getLogger().handlers
+        assert lines.lines_of("id-1") == []
+
+    asyncio.run(scenario())
+
+
+def test_a_binding_value_that_looks_like_a_secret_is_hidden() -> None:
+    spec = BindingSpec.from_json(
+        {
+            "name": "msg",
+            "type": "queueTrigger",
+            "direction": "in",
+            "queueName": "work",
+            "connection": "DefaultEndpointsProtocol=https;AccountName=a;AccountKey=c2VjcmV0",
+            "path": "in/{name}?sv=2024&sig=abc",
+            "anotherSetting": "never listed",
+        }
+    )
+    assert views.binding(spec)["details"] == {
+        "queueName": "work",
+        "path": views.HIDDEN,
+        "connection": views.HIDDEN,
+    }
