@@ -9,7 +9,7 @@ import re
 
 import pytest
 from azurite import Azurite
-from conftest import APPS, StartHost, run_funchost
+from conftest import APPS, BROKEN_APPS, StartHost, run_funchost
 from dashboard_helpers import APP, FUNCTIONS, RETIRED_REASON, api, request, start_dashboard
 from queue_helpers import client
 
@@ -200,3 +200,11 @@ def test_a_binding_value_that_looks_like_a_secret_is_hidden() -> None:
         "path": views.HIDDEN,
         "connection": views.HIDDEN,
     }
+
+
+def test_an_app_that_cannot_load_shows_its_error(start_host: StartHost) -> None:
+    host = start_host(BROKEN_APPS / "import_raises", "--no-azurite")
+    state = api(host, "state")
+    assert state["functions"] == [] and state["host"]["state"] == "Error"
+    error = state["appError"]
+    assert "RuntimeError: boom" in error["message"] + (error["detail"] or "")

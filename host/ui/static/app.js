@@ -198,6 +198,13 @@ async function invoke(event) {
 
 // --- invocations --------------------------------------------------------------------------
 
+// Whether the failure is already among the invocation's log lines (kept while a page is open).
+function logged(inv) {
+  if (!inv.error) return true;
+  const first = inv.error.split("\n")[0];
+  return inv.logs.some((line) => line.text.includes(first));
+}
+
 function invocationItem(inv) {
   const item = el("details", { class: "invocation", "data-id": inv.id, "data-function": inv.function },
     el("summary", {},
@@ -210,7 +217,7 @@ function invocationItem(inv) {
     el("div", { class: "mono note", text: `Id ${inv.id} · started ${inv.start}` }),
     el("pre", { class: "logs" }, ...inv.logs.map((l) =>
       el("div", { class: l.level, text: `[${l.time}] ${l.text}` }))),
-    inv.error ? el("pre", { class: "logs error", text: inv.error }) : null);
+    logged(inv) ? null : el("pre", { class: "logs error", text: inv.error }));
   return item;
 }
 
