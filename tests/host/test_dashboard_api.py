@@ -54,13 +54,16 @@ def test_state_lists_every_function_with_its_trigger_and_the_check_reason(
 
 
 def test_next_occurrences_are_the_timers_own(start_host: StartHost, azurite: Azurite) -> None:
-    dash = start_dashboard(start_host, azurite)
+    dash = start_dashboard(start_host, azurite, env={"WEBSITE_TIME_ZONE": "Europe/Amsterdam"})
     logged = dash.host.wait_for("The next 5 occurrences of the 'standup' schedule")
     assert logged
     dash.host.drain()
     lines = dash.host.output.split(logged, 1)[1].splitlines()[1:4]
-    standup = by_name(api(dash.host, "state"))["standup"]
+    state = api(dash.host, "state")
+    standup = by_name(state)["standup"]
     assert standup["nextOccurrences"] == lines  # the listener's schedule code, as it logs
+    assert state["host"]["timeZone"] == "Europe/Amsterdam"
+    assert all(re.search(r" 09:30:00\+0[12]:00 \(", when) for when in lines), lines
     assert standup["trigger"]["details"]["schedule"] == "0 30 9 * * Mon-Fri"
 
 
