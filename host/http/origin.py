@@ -5,10 +5,12 @@ protection, and two kinds of web page get around it: a page whose name an attack
 at 127.0.0.1 (DNS rebinding: the browser sends that name as ``Host``), and any page posting
 to ``http://localhost:7071/admin/...`` (a ``text/plain`` POST needs no CORS preflight). So,
 while keys are bypassed, ``/admin/*`` and ``/admin/ui/`` answer only a request whose ``Host``
-is a loopback name or the bound address, and change state (any method but GET, HEAD,
-OPTIONS) only for a request from the host's own origin. Non-browser clients (curl, ``funchost
-invoke``) send no ``Origin`` and are not affected. With keys enforced the master key is the
-protection, as in the Functions host.
+is a loopback name or the bound address and whose ``Origin``, when it has one, is the host's
+own (so ``--cors`` cannot open the dashboard's data to other sites either); a change of state
+(any method but GET, HEAD, OPTIONS) is refused as well when Fetch Metadata says another
+site's page sent it. A link followed from another site (a navigation: no ``Origin``) still
+opens the page. Non-browser clients (curl, ``funchost invoke``) send no ``Origin`` and are
+not affected. With keys enforced the master key is the protection, as in the Functions host.
 """
 
 from __future__ import annotations
@@ -64,11 +66,11 @@ def refusal(method: str, headers: Mapping[str, str], bound_address: str) -> str 
     name = host_name(authority)
     if name is None or not is_local_name(name, bound_address):
         return _refused("host", f"Host '{authority}' is not a loopback name or {bound_address}")
-    if method.upper() in _READS:
-        return None
     origin = headers.get("Origin")
     if origin is not None and not same_origin(origin, authority):
         return _refused("origin", f"Origin '{origin}' is not this host's (http://{authority})")
+    if method.upper() in _READS:
+        return None
     if headers.get("Sec-Fetch-Site", "").lower() in _OTHER_SITES:
         return _refused("origin", "the request came from another site's page (Sec-Fetch-Site)")
     return None

@@ -76,10 +76,13 @@ def test_same_origin_is_scheme_name_and_port(origin: str, authority: str, same: 
     assert same_origin(origin, authority) is same
 
 
-def test_reads_need_a_local_host_writes_also_the_own_origin() -> None:
+def test_a_local_host_and_the_own_origin_are_needed() -> None:
     local = {"Host": "localhost:7071"}
     assert refusal("GET", local, "127.0.0.1") is None
-    assert refusal("GET", {**local, "Origin": "http://evil.example"}, "127.0.0.1") is None
+    # Another site's read (which --cors could let it see) is refused; a link followed from
+    # another site (a navigation: no Origin on a GET) opens the page.
+    assert refusal("GET", {**local, "Origin": "http://evil.example"}, "127.0.0.1") is not None
+    assert refusal("GET", {**local, "Sec-Fetch-Site": "cross-site"}, "127.0.0.1") is None
     assert refusal("POST", local, "127.0.0.1") is None  # curl: no Origin
     assert refusal("POST", {**local, "Origin": "http://localhost:7071"}, "127.0.0.1") is None
     refused = refusal("POST", {**local, "Origin": "http://evil.example"}, "127.0.0.1")
@@ -140,3 +143,16 @@ def test_with_keys_enforced_the_master_key_decides(start_host: StartHost) -> Non
     keyed = {**foreign, "x-functions-key": key}
     assert request(f"{base}/admin/host/status", headers=keyed)[0] == 200
     assert request(f"{base}/admin/functions/tick", "POST", b"{}", keyed)[0] == 202
+
+
+def test_cors_opens_the_functions_not_the_dashboards_data(start_host: StartHost) -> None:
+    host = start_host(APP, *SERVED, "--cors", "*")
+    base = host.base_url
+    foreign = {"Origin": "http://evil.example"}
+    status, _ = request(f"{base}/api/hello", headers=foreign)
+    assert status == 200  # the user allowed every origin for the app's functions
+    assert request(f"{base}/admin/ui/api/state", headers=foreign)[0] == 403
+    assert request(f"{base}/admin/host/status", headers=foreign)[0] == 403
+    own = {"Origin": f"http://127.0.0.1:{host.port}"}
+    assert request(f"{base}/admin/ui/api/state", headers=own)[0] == 200
+    assert request(f"{base}/admin/ui/api/state")[0] == 200
