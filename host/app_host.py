@@ -15,7 +15,7 @@ from funchost.bindings.base import BindingContext
 from funchost.bindings.registry import get_provider, loaded_providers
 from funchost.bindings.shared.storage import AZURITE
 from funchost.errors import AppLoadError, FunctionLoadError
-from funchost.host import azurite, hostjson, listeners, logs, settings, startup, telemetry
+from funchost.host import azurite, hostjson, listeners, logs, settings, startup, telemetry, ui
 from funchost.host.ci import ready
 from funchost.host.control import HostControl
 from funchost.host.http import cors, homepage
@@ -23,6 +23,8 @@ from funchost.host.http import limits as http_limits
 from funchost.host.http.keys import load_keys, secrets_dir
 from funchost.host.http.server import HttpServer
 from funchost.host.options import StartOptions
+from funchost.host.ui import files as ui_files
+from funchost.host.ui.dashboard import Dashboard
 from funchost.worker.frameworks import AsgiLifespan, asgi_lifespan
 from funchost.worker.indexer import FunctionSpec, index_app
 from funchost.worker.loader import LoadedApp, load_app, script_file_name
@@ -41,6 +43,7 @@ class LoadState:
     function_errors: list[FunctionLoadError] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     disabled: list[str] = field(default_factory=list)  # by AzureWebJobs.<name>.Disabled
+    indexed: list[FunctionSpec] = field(default_factory=list)  # served or not (the dashboard)
 
     @property
     def problems(self) -> list[str]:
@@ -78,7 +81,11 @@ class Host:
         self.state = LoadState()
         self.control = HostControl(self.state, lambda: self.options.base_url)
         home = homepage.handler(config.settings)
-        self.server = HttpServer(config.host.http.route_prefix, self.control, home)
+        # --no-ui: no page, no ring of recent invocations, nothing appended to one.
+        self.dashboard = Dashboard(self) if options.ui else None
+        self.control.dashboard = self.dashboard
+        pages = ui_files.handler() if options.ui else None
+        self.server = HttpServer(config.host.http.route_prefix, self.control, home, pages)
         # Outermost first: CORS also labels the 429s and 413s of the limits.
         self.server.middlewares += cors.middlewares(options)
         self.server.middlewares += http_limits.middlewares(config.host.http, config.settings)
@@ -103,6 +110,7 @@ class Host:
             return self.state
         self.loaded_app = loaded  # frameworks
         self.state.function_errors.extend(index.errors)
+        self.state.indexed = index.functions
         for spec in self._selected(index.functions):
             if self._disabled_by_setting(spec.name):
                 self.state.disabled.append(spec.name)
@@ -145,6 +153,8 @@ class Host:
             )
             self.state.functions.append(loaded)
             self.state.warnings.extend(loaded.warnings)
+            if self.dashboard is not None:
+                loaded.invoker.history = self.dashboard.history
         except FunctionLoadError as exc:
             self.state.function_errors.append(exc)
 
@@ -198,8 +208,13 @@ class Host:
             return
         from funchost.host.report import render  # report imports this module
 
-        self.options.out.write(render(self.state, self.options.base_url) + note)
+        self.options.out.write(render(self.state, self.options.base_url) + self._ui_line() + note)
         self.options.out.flush()
+
+    def _ui_line(self) -> str:
+        if self.dashboard is None:
+            return ""
+        return f"Dashboard: {self.options.base_url}{ui.PATH}\n"
 
     def enforce_auth(self) -> Path | None:
         """Load keys when auth is enforced; returns the secrets folder, None when off."""

@@ -150,6 +150,7 @@ def _add_start_options(parser: argparse.ArgumentParser) -> None:
         "do not start Azurite when the app's storage is UseDevelopmentStorage=true and "
         "nothing listens on 127.0.0.1:10000-10002",
     )
+    _flag(parser, "--no-ui", "FUNCHOST_NO_UI", "do not serve the dashboard at /admin/ui/")
     _flag(
         parser,
         "--strict",
@@ -242,6 +243,7 @@ def _options(args: argparse.Namespace, config: Config | None = None) -> StartOpt
         strict=args.strict,
         enable_auth=args.enable_auth,
         azurite=not args.no_azurite,
+        ui=not args.no_ui,
         shutdown_timeout=(
             DEFAULT_SHUTDOWN_TIMEOUT if args.shutdown_timeout is None else args.shutdown_timeout
         ),

@@ -7,7 +7,7 @@ import contextlib
 import logging
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from funchost.host.listeners import stop_all
@@ -16,6 +16,7 @@ from funchost.worker.wiring import LoadedFunction
 
 if TYPE_CHECKING:
     from funchost.host.app_host import LoadState
+    from funchost.host.ui.dashboard import Dashboard
 
 log = logging.getLogger("funchost.host")
 
@@ -29,6 +30,7 @@ class HostControl:
         self._started = time.monotonic()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._drain = "Disabled"
+        self.dashboard: Dashboard | None = None  # None: --no-ui
 
     def status(self) -> dict[str, Any]:
         """State, uptime, functions and every problem."""
@@ -93,6 +95,12 @@ class HostControl:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return "accepted"
+
+    async def dashboard_data(self, path: str, query: Mapping[str, str]) -> Any | None:
+        """The dashboard's document at /admin/ui/api/<path>; None: 404 (or --no-ui)."""
+        if self.dashboard is None:
+            return None
+        return await self.dashboard.answer(path, query)
 
     def start_drain(self) -> None:
         """Stop every trigger listener; HTTP keeps answering, as in the Functions host."""

@@ -31,6 +31,7 @@ class StartOptions:
     enable_auth: bool = False
     azurite: bool = True  # start Azurite when the app uses the development storage
     ready_file: Path | None = None  # --ready-file: the URL, written once the port accepts
+    ui: bool = True  # serve the dashboard at /admin/ui/ (--no-ui: 404)
     out: TextIO = field(default=sys.stdout, compare=False)
 
     @property

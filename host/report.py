@@ -13,12 +13,14 @@ def render(state: LoadState, base_url: str) -> str:
     parts.append(_functions(state, base_url))
     if state.function_errors:
         parts.append(_function_errors(state))
-    parts.extend(
-        f"Function '{name}' is disabled (app setting AzureWebJobs.{name}.Disabled)."
-        for name in state.disabled
-    )
+    parts.extend(disabled_by_setting(name) for name in state.disabled)
     parts.extend(f"Warning: {w}" for w in state.warnings)
     return "\n".join(p for p in parts if p) + "\n"
+
+
+def disabled_by_setting(name: str) -> str:
+    """Why a function is not served when an app setting turns it off (check says the same)."""
+    return f"Function '{name}' is disabled (app setting AzureWebJobs.{name}.Disabled)."
 
 
 def _app_error(state: LoadState) -> str:

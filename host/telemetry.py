@@ -54,8 +54,9 @@ def configure(settings: Mapping[str, str], script_root: Path) -> Telemetry:
         return Telemetry()
     if not _installed("opentelemetry.sdk"):
         return _sdk_missing(otlp, connection)
-    if enabled and connection and _installed("azure.monitor.opentelemetry"):
-        return _azure_monitor_distro(connection, settings.get(LOGGER_NAME, ""))
+    distro = _distro_configure() if enabled and connection else None
+    if distro is not None:
+        return _azure_monitor_distro(distro, connection, settings.get(LOGGER_NAME, ""))
     return _own_provider(otlp, connection, settings, script_root)
 
 
@@ -78,11 +79,25 @@ def _sdk_missing(otlp: str, connection: str) -> Telemetry:
     return Telemetry(traced=True, warnings=warnings)
 
 
-def _azure_monitor_distro(connection: str, logger_name: str) -> Telemetry:
-    """What the Python worker does with PYTHON_ENABLE_OPENTELEMETRY: the distro, configured."""
-    from azure.monitor.opentelemetry import configure_azure_monitor
+def _distro_configure() -> Callable[..., Any] | None:
+    """The distro's ``configure_azure_monitor``, when azure-monitor-opentelemetry is installed.
 
-    configure_azure_monitor(connection_string=connection, logger_name=logger_name)
+    Imported to find out: the exporter package alone also makes ``azure.monitor.opentelemetry``
+    importable (a namespace for its ``exporter``), without the function.
+    """
+    try:
+        module = importlib.import_module("azure.monitor.opentelemetry")
+    except ImportError:
+        return None
+    found: Callable[..., Any] | None = getattr(module, "configure_azure_monitor", None)
+    return found
+
+
+def _azure_monitor_distro(
+    configure: Callable[..., Any], connection: str, logger_name: str
+) -> Telemetry:
+    """What the Python worker does with PYTHON_ENABLE_OPENTELEMETRY: the distro, configured."""
+    configure(connection_string=connection, logger_name=logger_name)
     return Telemetry(traced=True, exporters=["Azure Monitor (distro)"])
 
 

@@ -32,6 +32,7 @@ from funchost.worker.context import (
     running,
     trace_context,
 )
+from funchost.worker.history import Ended, Ring
 from funchost.worker.indexer import FunctionSpec
 from funchost.worker.loader import user_traceback
 from funchost.worker.retry import RetryPolicy, with_retries
@@ -107,6 +108,8 @@ class Invoker:
         self._none_refused = ret is not None and ret.type.lower() == "http" and not streamed
         # OpenTelemetry: set by the host when tracing is on (host/telemetry.py).
         self.spans: Spans | None = None
+        # Set by the host when it keeps recent invocations (the dashboard): one append each.
+        self.history: Ring | None = None
 
     def route_outputs(self, route: Callable[[str, OutputBinding], OutputBinding]) -> None:
         """Put ``route(name, writer)`` in place of each output writer (the pytest plugin
@@ -152,14 +155,14 @@ class Invoker:
             outputs = await self._run(event, info, retry_count, failure, span)
         except BaseException as exc:
             self._log_failure(exc, invocation_id, started)
+            self._record(event, invocation_id, retry_count, started, exc)
             if span is not None:
                 span.failed(exc)
             if isinstance(exc, Exception):
                 raise InvocationFailed(str(exc)) from exc
             raise  # cancellation and exits propagate as they are
         else:
-            if self._log_info:
-                self._log_outcome("Succeeded", logging.INFO, invocation_id, started)
+            self._succeeded(event, invocation_id, retry_count, started)
             return InvocationResult(invocation_id, outputs)
         finally:
             current_invocation.reset(token)
@@ -191,6 +194,46 @@ class Invoker:
         if self._writers:  # e.g. not HTTP: its trigger answers with the http output
             await self._write(outputs, event)
         return outputs
+
+    def _succeeded(
+        self, event: TriggerEvent, invocation_id: str, retry_count: int, started: float
+    ) -> None:
+        if self._log_info:
+            self._log_outcome("Succeeded", logging.INFO, invocation_id, started)
+        self._record(event, invocation_id, retry_count, started, None)
+
+    def _record(
+        self,
+        event: TriggerEvent,
+        invocation_id: str,
+        retry_count: int,
+        started: float,
+        exc: BaseException | None,
+    ) -> None:
+        """Append this invocation to the history, as its Executed line says it ended."""
+        if self.history is None:
+            return
+        outcome, error = ("Succeeded", "") if exc is None else ("Failed", self._error_text(exc))
+        self.history.append(
+            Ended(
+                invocation_id,
+                self.spec.name,
+                event.reason,
+                started,
+                time.perf_counter(),
+                outcome,
+                retry_count,
+                error,
+            )
+        )
+
+    def _error_text(self, exc: BaseException) -> str:
+        """What the console says of a failure, without the line naming the function."""
+        if isinstance(exc, asyncio.CancelledError):
+            return "The invocation was cancelled."
+        if isinstance(exc, InvocationTimeout):
+            return f"Timeout value of {_timespan(self._runner.timeout)} exceeded."
+        return _failure_message(self._qualified, exc).split("\n", 1)[1]
 
     async def _fetch_inputs(self, event: TriggerEvent) -> dict[str, Datum | None]:
         return {name: await binding.fetch(event) for name, binding in self._inputs.items()}

@@ -311,18 +311,22 @@ class TimerTriggerListener:
 
     # --- logging --------------------------------------------------------------------------
 
+    def next_occurrences(self, count: int, now: datetime | None = None) -> list[str]:
+        """The next ``count`` occurrences, written in the host's time zone as it logs them."""
+        occurrences, moment = [], self._clock.now() if now is None else now
+        for _ in range(count):
+            moment = self.config.schedule.next_after(moment)
+            occurrences.append(schedule_date(moment, self.config.zone))
+            moment += timedelta(milliseconds=1)
+        return occurrences
+
     def _log_next_occurrences(self, now: datetime) -> None:
         config = self.config
-        occurrences, moment = [], now
-        for _ in range(5):
-            moment = config.schedule.next_after(moment)
-            occurrences.append(schedule_date(moment, config.zone))
-            moment += timedelta(milliseconds=1)
         log.info(
             "The next 5 occurrences of the '%s' schedule (%s) will be:\n%s",
             config.function_name,
             config.schedule,
-            "\n".join(occurrences),
+            "\n".join(self.next_occurrences(5, now)),
             extra={"category": CATEGORY},
         )
 

@@ -7,6 +7,7 @@ before calling in here.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any, Protocol
 
 from aiohttp import web
@@ -37,9 +38,16 @@ class AdminBackend(Protocol):
         """Stop taking new work from non-HTTP triggers."""
         ...
 
+    async def dashboard_data(self, path: str, query: Mapping[str, str]) -> Any | None:
+        """The dashboard's document at /admin/ui/api/<path>; None: 404."""
+        ...
+
     def drain_state(self) -> str:
         """Disabled, InProgress or Completed."""
         ...
+
+
+_UI_API = "/admin/ui/api/"
 
 
 def _json(doc: Any, status: int = 200) -> web.Response:
@@ -60,6 +68,9 @@ async def handle(request: web.BaseRequest, path: str, backend: AdminBackend) -> 
         return _json([backend.function_info(n) for n in backend.function_names()])
     if path.startswith("/admin/functions/"):
         return await _function(request, path.removeprefix("/admin/functions/"), backend)
+    if path.startswith(_UI_API) and method == "GET":  # the dashboard's data (host/ui)
+        doc = await backend.dashboard_data(path.removeprefix(_UI_API), request.query)
+        return web.Response(status=404) if doc is None else _json(doc)
     return web.Response(status=404)
 
 

@@ -45,6 +45,8 @@ _WEBHOOKS = "runtime/webhooks/"
 _ADMIN = "admin/"
 _HOST_PREFIXES = (_WEBHOOKS, _ADMIN)
 _PING = "admin/host/ping"
+_UI = "admin/ui"
+_UI_API = "admin/ui/api/"
 _PING_METHODS = frozenset({"GET", "POST"})
 _ENCODED_SLASH = re.compile("(%2[fF])")
 
@@ -76,6 +78,9 @@ class Target:
     system_key: str = ""  # a webhook's: the one system key that opens it
     # Whether a request with Expect: 100-continue gets its 100 (the admin API never sent one).
     continues: bool = True
+    # The admin API and the dashboard: with keys bypassed, only this machine's pages may
+    # reach them (host/http/origin.py).
+    local_only: bool = False
 
 
 # A resolved request: its target and route values.
@@ -92,7 +97,11 @@ class RouteResolver:
     """The routes of the host and of the app's functions, and ``resolve`` over all of them."""
 
     def __init__(
-        self, route_prefix: str, admin_api: HttpHandler, home: HttpHandler | None = None
+        self,
+        route_prefix: str,
+        admin_api: HttpHandler,
+        home: HttpHandler | None = None,
+        ui: HttpHandler | None = None,
     ) -> None:
         self.route_prefix = route_prefix.strip("/")
         self._prefix_lower = self.route_prefix.lower()
@@ -101,7 +110,14 @@ class RouteResolver:
         self._system: dict[str, _SystemRoute] = {}
         self._webhooks: dict[tuple[str, str], Target] = {}
         # The admin API gets the whole lowered path ("/admin/...") as its route value "path".
-        self._admin = Target("", ADMIN, handler=admin_api, continues=False)
+        self._admin = Target("", ADMIN, handler=admin_api, continues=False, local_only=True)
+        # The dashboard's files (/admin/ui/...) need no key: they hold none, and the page asks
+        # for the master key its data needs (under /admin/ui/api/, the admin API's). None: 404.
+        self._ui = (
+            None
+            if ui is None
+            else Target("", ANONYMOUS, handler=ui, continues=False, local_only=True)
+        )
         # The home page needs no key and reads no body (None: "/" is a 404).
         self._home = None if home is None else Target("", ANONYMOUS, handler=home, continues=False)
 
@@ -186,6 +202,8 @@ class RouteResolver:
         if lowered.startswith(_ADMIN):
             if lowered == _PING and method in _PING_METHODS:
                 return _PING_TARGET, {}
+            if self._ui is not None and _is_ui_file(lowered):
+                return self._ui, {"path": "/" + lowered}
             return self._admin, {"path": "/" + lowered}
         return self._function_route(method, path, lowered)  # a system route's path, another method
 
@@ -211,6 +229,11 @@ class RouteResolver:
         # A known extension, an unknown function: checked for the key first, then 404.
         key = f"{extension}_extension"
         return Target(name, SYSTEM, handler=_no_function(name), system_key=key), {}
+
+
+def _is_ui_file(lowered: str) -> bool:
+    """/admin/ui/ and the files below it; its data (/admin/ui/api/...) is the admin API's."""
+    return lowered == _UI or (lowered.startswith(_UI + "/") and not lowered.startswith(_UI_API))
 
 
 def _level(auth_level: str, function_name: str) -> str:

@@ -25,7 +25,7 @@ from aiohttp.streams import EmptyStreamReader, StreamReader
 from multidict import CIMultiDict
 
 from funchost.bindings.base import HttpHandler
-from funchost.host.http import admin
+from funchost.host.http import admin, origin
 from funchost.host.http.connection import HttpConnection, WriteBatch
 from funchost.host.http.framing import TEXT_PLAIN, Answer, HostAnswer, check_answer
 from funchost.host.http.keys import ANONYMOUS, Keys
@@ -50,12 +50,17 @@ class HttpServer:
     """Serves functions, webhooks and the admin API; the router the bindings register on."""
 
     def __init__(
-        self, route_prefix: str, backend: admin.AdminBackend, home: HttpHandler | None = None
+        self,
+        route_prefix: str,
+        backend: admin.AdminBackend,
+        home: HttpHandler | None = None,
+        ui: HttpHandler | None = None,
     ) -> None:
         self._backend = backend
         # What the bindings register their routes, webhooks and system routes on; "/" is
-        # ``home`` when no function claims it.
-        self.routes = RouteResolver(route_prefix, self._admin_api, home)
+        # ``home`` when no function claims it; /admin/ui/ is ``ui`` (None: --no-ui, a 404).
+        self.routes = RouteResolver(route_prefix, self._admin_api, home, ui)
+        self._address = ""  # bound by start(): a Host naming it is this machine's
         self._server: asyncio.AbstractServer | None = None
         self._connections: set[HttpConnection] = set()
         # aiohttp's way: the middlewares around _route_web_request, chained by start().
@@ -71,6 +76,7 @@ class HttpServer:
         for middleware in reversed(self.middlewares):  # the first one listed runs first
             handler = _chained(middleware, handler)
         self._middleware_chain = handler
+        self._address = host
         loop = asyncio.get_running_loop()
         batch = WriteBatch(loop)
         self._server = await loop.create_server(
@@ -222,6 +228,10 @@ class HttpServer:
         target, params = route
         if not self._key_allowed(target, request.message):
             return web.Response(status=401)
+        if target.local_only and self.keys is None:
+            refused = origin.refusal(request.method, request.headers, self._address)
+            if refused is not None:
+                return web.Response(status=403, text=refused)
         if target.continues and hdrs.EXPECT in request.headers:
             await _continue(request)
         return await self._run_target(target, request, params)

@@ -48,6 +48,7 @@ def test_help_names_an_environment_variable_for_every_option() -> None:
         "--shutdown-timeout",
         "--enable-auth",
         "--no-azurite",
+        "--no-ui",
         "--ready-file",
     }
     flat = " ".join(result.stdout.split())

@@ -109,7 +109,12 @@ def test_without_settings_nothing_is_traced(start_host: StartHost) -> None:
     assert "Invocations are traced" not in host.drain()
 
 
-def test_application_insights_gets_the_invocation_as_a_request(start_host: StartHost) -> None:
+# With PYTHON_ENABLE_OPENTELEMETRY too: the distro is not installed, only its exporter, which
+# also makes ``azure.monitor.opentelemetry`` importable (as a namespace): the exporter is used.
+@pytest.mark.parametrize("enable", ["", "true"])
+def test_application_insights_gets_the_invocation_as_a_request(
+    start_host: StartHost, enable: str
+) -> None:
     with ai_ingestion() as ingestion:
         key = "11111111-2222-3333-4444-555555555555"
         connection = f"InstrumentationKey={key};IngestionEndpoint={ingestion.endpoint}/"
@@ -118,6 +123,7 @@ def test_application_insights_gets_the_invocation_as_a_request(start_host: Start
             # The exporter's own usage statistics go to Microsoft's hosts: not from a test.
             "APPLICATIONINSIGHTS_STATSBEAT_DISABLED_ALL": "true",
             "OTEL_BSP_SCHEDULE_DELAY": "100",
+            "PYTHON_ENABLE_OPENTELEMETRY": enable,
         }
         host = start_host("tracing", env=env)
         assert "Invocations are traced (OpenTelemetry: Azure Monitor)" in host.output
