@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from funchost.host.app_host import LoadState
+from funchost.redact import redact
 
 _RULE = "=" * 72
 
@@ -18,7 +19,7 @@ def render(state: LoadState, base_url: str) -> str:
         for name in state.disabled
     )
     parts.extend(f"Warning: {w}" for w in state.warnings)
-    return "\n".join(p for p in parts if p) + "\n"
+    return redact("\n".join(p for p in parts if p) + "\n")  # errors may echo a setting
 
 
 def _app_error(state: LoadState) -> str:

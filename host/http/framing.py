@@ -8,6 +8,7 @@ an aiohttp ``Response`` look the same on the wire; ``check_answer`` is what both
 from __future__ import annotations
 
 import functools
+import re
 import time
 from collections.abc import Iterable, Sequence
 from email.utils import formatdate
@@ -104,8 +105,8 @@ def check_answer(status: int, headers: Iterable[tuple[str, str]]) -> None:
 
 
 def _check_header_text(text: str) -> None:
-    if "\r" in text or "\n" in text:  # it would end the line and start another (injection)
-        raise ValueError("a response header contains CR or LF; expected one line per header")
+    if not text.isprintable():  # rare: a tab, or a control character
+        _check_controls(text)
     if text.isascii():
         return  # the common case: nothing to encode
     try:
@@ -116,6 +117,22 @@ def _check_header_text(text: str) -> None:
         raise ValueError(
             "a response header holds a lone surrogate; expected text UTF-8 can encode"
         ) from None
+
+
+# Kestrel refuses these in a response header ("Invalid control character in header"); CR or
+# LF would end the line and start another (injection). A tab is whitespace HTTP allows.
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+
+
+def _check_controls(text: str) -> None:
+    if "\r" in text or "\n" in text:
+        raise ValueError("a response header contains CR or LF; expected one line per header")
+    found = _CONTROL.search(text)
+    if found is not None:
+        raise ValueError(
+            f"a response header contains the control character {found.group()!r}; expected "
+            "visible characters, spaces and tabs"
+        )
 
 
 @functools.lru_cache(maxsize=256)

@@ -26,11 +26,13 @@ from multidict import CIMultiDict
 
 from funchost.bindings.base import HttpHandler
 from funchost.host.http import admin
+from funchost.host.http.authority import BadAuthority, origin_form
 from funchost.host.http.connection import HttpConnection, WriteBatch
 from funchost.host.http.framing import TEXT_PLAIN, Answer, HostAnswer, check_answer
 from funchost.host.http.keys import ANONYMOUS, Keys
+from funchost.host.http.rates import DataRates
 from funchost.host.http.resolver import Route, RouteResolver, Target
-from funchost.host.http.streaming import serve_stream, serve_stream_web
+from funchost.host.http.streaming import declared_too_large, serve_stream, serve_stream_web
 
 if TYPE_CHECKING:
     pass
@@ -42,6 +44,8 @@ WebHandler = Callable[[web.BaseRequest], Awaitable[web.StreamResponse]]
 Middleware = Callable[[web.BaseRequest, WebHandler], Awaitable[web.StreamResponse]]
 
 MAX_BODY_BYTES = 100 * 1024 * 1024
+# How often the minimum data rates are checked (Kestrel's heartbeat: once a second).
+_HEARTBEAT = 1.0
 # After the drain, idle keep-alive connections get this long to close.
 _CLOSE_TIMEOUT = 2.0
 
@@ -61,6 +65,8 @@ class HttpServer:
         # aiohttp's way: the middlewares around _route_web_request, chained by start().
         self._middleware_chain: WebHandler = self._route_web_request
         self.keys: Keys | None = None  # None: auth not enforced (local, loopback)
+        self.rates = DataRates()  # the slowest a client may send a body or read an answer
+        self._heartbeat: asyncio.TimerHandle | None = None
         self.middlewares: list[Middleware] = []
 
     # --- serving -----------------------------------------------------------------------
@@ -74,17 +80,26 @@ class HttpServer:
         loop = asyncio.get_running_loop()
         batch = WriteBatch(loop)
         self._server = await loop.create_server(
-            lambda: HttpConnection(loop, self._serve, self._connections, batch),
+            lambda: HttpConnection(loop, self._serve, self._connections, batch, self.rates),
             host,
             port,
             backlog=128,
         )
+        self._heartbeat = loop.call_later(_HEARTBEAT, self._beat)
         return int(self._server.sockets[0].getsockname()[1])
+
+    def _beat(self) -> None:
+        # One timer for every connection, as Kestrel's heartbeat, not one per request.
+        for connection in list(self._connections):
+            connection.heartbeat(_HEARTBEAT)
+        self._heartbeat = asyncio.get_running_loop().call_later(_HEARTBEAT, self._beat)
 
     async def stop(self, grace: float) -> None:
         """Stop accepting, wait up to ``grace`` s for requests in flight, cancel the rest."""
         if self._server is None:
             return
+        if self._heartbeat is not None:
+            self._heartbeat.cancel()
         self._server.close()
         for connection in list(self._connections):
             connection.shutdown()  # idle ones close now, busy ones after their answer
@@ -122,6 +137,11 @@ class HttpServer:
         self, connection: HttpConnection, message: RawRequestMessage, payload: StreamReader
     ) -> bool:
         """Answer one request; whether the connection may carry another."""
+        try:
+            message = origin_form(message)
+        except BadAuthority as refused:
+            connection.write_error(400, str(refused))
+            return False
         route = None if self.middlewares else self._short_way_route(message)
         if route is None:
             return await self._serve_web(connection, message, payload)
@@ -211,6 +231,7 @@ class HttpServer:
             await response.prepare(request)
             await response.write_eof()
         except ConnectionError:
+            connection.client_left()
             return False
         return bool(response.keep_alive)
 
@@ -223,6 +244,10 @@ class HttpServer:
         if not self._key_allowed(target, request.message):
             return web.Response(status=401)
         if target.continues and hdrs.EXPECT in request.headers:
+            # The limit before the 100, whichever it is: a body nobody will take is not sent.
+            refused = declared_too_large(request.message, request.client_max_size)
+            if refused is not None:
+                return web.Response(status=413, text=refused)
             await _continue(request)
         return await self._run_target(target, request, params)
 
@@ -287,6 +312,10 @@ async def _answer_function(
         # The client left before sending its whole body: nothing to run, nobody to answer.
         log.debug("client disconnected while sending the body of %s", request.path)
         return web.Response(status=400)
+    except HttpProcessingError as exc:  # malformed, cut short (400) or too slow (408)
+        refused = _refused_body(exc)
+        headers = CIMultiDict(refused.headers)
+        return web.Response(status=refused.status, body=refused.body, headers=headers)
     answer = await target.function(request.message, body, params)
     try:
         check_answer(answer.status, answer.headers)  # the short way's encode() checks the same
@@ -324,9 +353,14 @@ async def _read_body(payload: StreamReader, limit: int) -> bytes:
             if size > limit:
                 raise _BodyRefused(_too_large(limit, size))  # the rest stays unread
             chunks.append(chunk)
-    except HttpProcessingError as exc:  # e.g. a malformed chunked body
-        raise _BodyRefused(HostAnswer(400, (TEXT_PLAIN,), exc.message.encode())) from None
+    except HttpProcessingError as exc:  # malformed, cut short (400) or too slow (408)
+        raise _BodyRefused(_refused_body(exc)) from None
     return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+def _refused_body(problem: HttpProcessingError) -> Answer:
+    """The client's error in sending its body, answered as aiohttp words it."""
+    return HostAnswer(problem.code, (TEXT_PLAIN,), problem.message.encode())
 
 
 def _too_large(limit: int, size: int) -> Answer:

@@ -41,8 +41,8 @@ class BodyReader:
         """The next piece as it arrived; b"" at the end."""
         try:
             chunk = await self._payload.readany()
-        except HttpProcessingError as exc:  # e.g. a malformed chunked body
-            raise BodyRefused(400, exc.message) from None
+        except HttpProcessingError as exc:  # malformed, cut short (400) or too slow (408)
+            raise BodyRefused(exc.code, exc.message) from None
         self._size += len(chunk)
         if self._size > self._limit:
             raise BodyRefused(413, too_large_text(self._limit, self._size))
