@@ -26,13 +26,18 @@ from multidict import CIMultiDict
 
 from funchost.bindings.base import HttpHandler
 from funchost.host.http import admin
-from funchost.host.http.authority import BadAuthority, origin_form
 from funchost.host.http.connection import HttpConnection, WriteBatch
 from funchost.host.http.framing import TEXT_PLAIN, Answer, HostAnswer, check_answer
 from funchost.host.http.keys import ANONYMOUS, Keys
 from funchost.host.http.rates import DataRates
 from funchost.host.http.resolver import Route, RouteResolver, Target
-from funchost.host.http.streaming import declared_too_large, serve_stream, serve_stream_web
+from funchost.host.http.streaming import (
+    declared_too_large,
+    serve_stream,
+    serve_stream_web,
+    too_large_text,
+)
+from funchost.host.http.target import BadAuthority, checked_target
 
 if TYPE_CHECKING:
     pass
@@ -138,7 +143,7 @@ class HttpServer:
     ) -> bool:
         """Answer one request; whether the connection may carry another."""
         try:
-            message = origin_form(message)
+            message = checked_target(message)
         except BadAuthority as refused:
             connection.write_error(400, str(refused))
             return False
@@ -155,7 +160,7 @@ class HttpServer:
             body = b""
             if type(payload) is not EmptyStreamReader:  # most GETs have no body to read
                 try:
-                    body = await _read_body(payload, MAX_BODY_BYTES)
+                    body = await _read_body(message, payload, MAX_BODY_BYTES)
                 except _BodyRefused as refused:
                     connection.write(message, refused.answer, keep_alive)
                     return keep_alive  # the unread rest of the body closes the connection
@@ -343,15 +348,18 @@ class _BodyRefused(Exception):
         self.answer = answer
 
 
-async def _read_body(payload: StreamReader, limit: int) -> bytes:
+async def _read_body(message: RawRequestMessage, payload: StreamReader, limit: int) -> bytes:
     """The whole body; _BodyRefused past ``limit`` bytes (413) or when malformed (400)."""
+    declared = declared_too_large(message, limit)
+    if declared is not None:  # refused unread, at once, as Kestrel does
+        raise _BodyRefused(_too_large(declared))
     chunks: list[bytes] = []
     size = 0
     try:
         while chunk := await payload.readany():
             size += len(chunk)
             if size > limit:
-                raise _BodyRefused(_too_large(limit, size))  # the rest stays unread
+                raise _BodyRefused(_too_large(too_large_text(limit, size)))  # the rest stays unread
             chunks.append(chunk)
     except HttpProcessingError as exc:  # malformed, cut short (400) or too slow (408)
         raise _BodyRefused(_refused_body(exc)) from None
@@ -363,7 +371,6 @@ def _refused_body(problem: HttpProcessingError) -> Answer:
     return HostAnswer(problem.code, (TEXT_PLAIN,), problem.message.encode())
 
 
-def _too_large(limit: int, size: int) -> Answer:
+def _too_large(text: str) -> Answer:
     """The 413 aiohttp answers when a body passes client_max_size, in the same words."""
-    text = f"Maximum request body size {limit} exceeded, actual body size {size}"
     return HostAnswer(413, (TEXT_PLAIN,), text.encode())

@@ -115,11 +115,30 @@ def test_an_absolute_form_target_is_served_as_its_path(host: Host) -> None:
     assert b"X-Url: http://localhost:7071/api/echo?x=1\r\n" in answer
 
 
-def test_expect_100_with_a_body_over_the_default_limit_is_413_at_once(host: Host) -> None:
-    request = head("/api/echo", "Content-Length: 104857601", "Expect: 100-continue", method="POST")
-    answer = exchange(host, request)
+@pytest.mark.parametrize("expect", [True, False], ids=["Expect: 100-continue", "no Expect"])
+def test_a_body_declared_over_the_default_limit_is_413_at_once(host: Host, expect: bool) -> None:
+    extra = ["Expect: 100-continue"] if expect else []
+    request = head("/api/echo", "Content-Length: 104857601", *extra, method="POST")
+    answer = exchange(host, request)  # no body sent: the 413 cannot wait for it
     assert not answer.startswith(b"HTTP/1.1 100")
     assert statuses(answer) == [413]
+
+
+@pytest.mark.parametrize(
+    ("target", "route_value"),
+    [("/api/files/a/%2e%2e/b", b"b"), ("/api/files/a/../../files/c", b"c")],
+)
+def test_dot_segments_never_reach_a_catch_all_route_value(
+    host: Host, target: str, route_value: bytes
+) -> None:
+    answer = exchange(host, head(target, "Connection: close"))
+    assert statuses(answer) == [200]
+    assert answer.endswith(b"\r\n\r\n" + route_value)
+
+
+def test_dot_segments_cannot_climb_out_of_the_route_prefix(host: Host) -> None:
+    answer = exchange(host, head("/api/files/%2e%2e/%2e%2e/etc/passwd", "Connection: close"))
+    assert statuses(answer) == [404]
 
 
 def test_a_body_that_stalls_is_answered_408_after_the_grace(host: Host) -> None:
