@@ -8,6 +8,7 @@ an aiohttp ``Response`` look the same on the wire; ``check_answer`` is what both
 from __future__ import annotations
 
 import functools
+import logging
 import re
 import time
 from collections.abc import Iterable, Sequence
@@ -17,6 +18,8 @@ from typing import NamedTuple, Protocol
 
 from aiohttp import hdrs
 from aiohttp.http import SERVER_SOFTWARE, HttpVersion, HttpVersion10, RawRequestMessage
+
+log = logging.getLogger("funchost.server")
 
 
 class Answer(Protocol):
@@ -48,6 +51,7 @@ class HostAnswer(NamedTuple):
 # it: the two ways write the same bytes.
 TEXT_PLAIN = ("Content-Type", "text/plain; charset=utf-8")
 
+_SERVER_ERROR = HostAnswer(500)
 _REASONS = {status.value: status.phrase for status in HTTPStatus}
 
 
@@ -88,6 +92,12 @@ def encode(message: RawRequestMessage, answer: Answer, keep_alive: bool) -> tupl
     if is_head or status in (204, 304) or status < 200:
         body = b""
     return b"".join((fixed, length, date, b"\r\n")), body
+
+
+def cannot_carry(function_name: str, problem: ValueError) -> Answer:
+    """The 500 for an answer ``check_answer`` refused, and the one error line naming it."""
+    log.error("Functions.%s answered what HTTP cannot carry: %s", function_name, problem)
+    return _SERVER_ERROR
 
 
 def check_answer(status: int, headers: Iterable[tuple[str, str]]) -> None:

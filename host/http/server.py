@@ -27,7 +27,13 @@ from multidict import CIMultiDict
 from funchost.bindings.base import HttpHandler
 from funchost.host.http import admin
 from funchost.host.http.connection import HttpConnection, WriteBatch
-from funchost.host.http.framing import TEXT_PLAIN, Answer, HostAnswer, check_answer
+from funchost.host.http.framing import (
+    TEXT_PLAIN,
+    Answer,
+    HostAnswer,
+    cannot_carry,
+    check_answer,
+)
 from funchost.host.http.keys import ANONYMOUS, Keys
 from funchost.host.http.rates import DataRates
 from funchost.host.http.resolver import Route, RouteResolver, Target
@@ -175,7 +181,7 @@ class HttpServer:
         try:
             connection.write(message, answer, keep_alive)  # check_answer() runs in here
         except ValueError as exc:
-            connection.write(message, _cannot_carry(target.function_name, exc), keep_alive)
+            connection.write(message, cannot_carry(target.function_name, exc), keep_alive)
         return keep_alive
 
     async def _serve_stream(
@@ -271,7 +277,7 @@ class HttpServer:
             if target.handler is not None:
                 return await target.handler(request, params)
             if target.stream is not None:
-                return await serve_stream_web(request, target.stream, params)
+                return await serve_stream_web(request, target.stream, params, target.function_name)
             return await _answer_function(target, request, params)
         finally:
             connection.answering_function = None
@@ -325,19 +331,12 @@ async def _answer_function(
     try:
         check_answer(answer.status, answer.headers)  # the short way's encode() checks the same
     except ValueError as exc:
-        answer = _cannot_carry(target.function_name, exc)
+        answer = cannot_carry(target.function_name, exc)
     headers = CIMultiDict(answer.headers)
     return web.Response(status=answer.status, body=answer.body or None, headers=headers)
 
 
-def _cannot_carry(function_name: str, problem: ValueError) -> Answer:
-    """The 500 for an answer ``check_answer`` refused, and the one error line naming it."""
-    log.error("Functions.%s answered what HTTP cannot carry: %s", function_name, problem)
-    return _SERVER_ERROR
-
-
 _UNAUTHORIZED = HostAnswer(401)
-_SERVER_ERROR = HostAnswer(500)
 
 
 class _BodyRefused(Exception):

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 from conftest import Host
-from http_helpers import lines_since, mark
+from http_helpers import lines_since, mark, serving
 
 from faults.hostile import GRACE, exchange, head, hostile_host, read_to_end, statuses
 
@@ -172,3 +172,26 @@ def test_the_host_still_answers_after_all_of_it(host: Host) -> None:
     answer = exchange(host, head("/api/files/still/here", "Connection: close"))
     assert statuses(answer) == [200]
     assert answer.endswith(b"still/here")
+
+
+@pytest.fixture(scope="module")
+def streams() -> Iterator[Host]:
+    """HTTP streams (azurefunctions-extensions-http-fastapi) answering a NUL in a header."""
+    with serving("http_hostile_streams", "--no-azurite") as started:
+        yield started
+
+
+@pytest.mark.parametrize("function", ["whole", "pumped"])
+@pytest.mark.parametrize("expect", [False, True], ids=["short way", "aiohttp way"])
+def test_a_control_character_in_a_streamed_response_header_is_a_500_naming_the_function(
+    streams: Host, function: str, expect: bool
+) -> None:
+    since = mark(streams)
+    extra = ["Expect: 100-continue"] if expect else []
+    answer = exchange(streams, head(f"/api/{function}", "Connection: close", *extra))
+    assert statuses(answer) == [500]
+    assert b"\x00" not in answer
+    lines = lines_since(streams, since, rf"Functions\.{function}\b")
+    # The invocation's own failure report may carry its stack; the host adds no traceback.
+    assert not any("Error serving a connection" in line for line in new_lines(streams, since))
+    assert any("control character" in line for line in lines), "\n".join(lines)
