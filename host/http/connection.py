@@ -39,6 +39,7 @@ _MAX_LINE = 8190
 _MAX_HEADERS = 128
 _READ_LIMIT = 2**16  # payload buffer high-water mark (aiohttp's default read_bufsize)
 _DEFAULT_RATES = DataRates()
+_HEAD_TOO_SLOW = "Reading the request headers timed out."
 _BODY_TOO_SLOW = "Reading the request body timed out due to data arriving too slowly."
 # Pipelined requests parsed but not yet answered; past this, reading pauses.
 _MAX_PENDING = 32
@@ -104,6 +105,7 @@ class HttpConnection(BaseProtocol):
         self._rates = rates
         self._body_clock = RateClock()  # the body being read: is the client sending it?
         self._answer_clock = RateClock()  # the answer being sent: is the client reading it?
+        self._head_since: float | None = None  # when the head being received began
         self._eof = False  # the client half-closed: answer what it sent, then close
         self._timed_out = False
         self._serve = serve
@@ -173,7 +175,10 @@ class HttpConnection(BaseProtocol):
             messages = [(BadRequest(error), EMPTY_PAYLOAD)]
             self._closing = True
         if not messages:
+            if self._head_since is None and self._task is None:
+                self._head_since = self._loop.time()  # a head began: it has headers_timeout
             return
+        self._head_since = None
         self._pending.extend(messages)
         if len(self._pending) >= _MAX_PENDING:
             self._pause_transport_reading()
@@ -334,9 +339,11 @@ class HttpConnection(BaseProtocol):
     # --- minimum data rates (host/http/rates.py) ---------------------------------------------
 
     def heartbeat(self, seconds: float) -> None:
-        """Once a second (the server's heartbeat): time a slow body or a slow reader."""
+        """Once a second (the server's heartbeat): time a slow head, body or reader."""
         if self._closed():
             return
+        if self._head_since is not None and self._task is None:
+            self._time_head()
         payload = self._payload
         if payload is None or payload.is_eof() or self._reading_paused:
             pass  # nothing expected from the client now
@@ -346,6 +353,14 @@ class HttpConnection(BaseProtocol):
             self._time_answer(seconds)
         else:
             self._answer_clock.reset()  # the client reads as fast as we write
+
+    def _time_head(self) -> None:
+        assert self._head_since is not None
+        limit = self._rates.headers_timeout
+        if limit > 0 and self._loop.time() - self._head_since > limit:
+            log.info("The request head from %s took over %g s; answered 408.", self.peername, limit)
+            self.write_error(408, _HEAD_TOO_SLOW)
+            self.close()
 
     def _time_body(self, payload: StreamReader, seconds: float) -> None:
         clock = self._body_clock

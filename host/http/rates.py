@@ -1,4 +1,8 @@
-"""Minimum data rates, as Kestrel's MinRequestBodyDataRate and MinResponseDataRate.
+"""How slow a client may be: Kestrel's RequestHeadersTimeout, MinRequestBodyDataRate and
+MinResponseDataRate.
+
+A request head must arrive whole within ``headers_timeout`` seconds of its first byte (Kestrel:
+30 s, then 408; app setting ``FUNCHOST_REQUEST_HEADERS_TIMEOUT``, 0 turns it off).
 
 A client that sends its request body, or reads its answer, slower than
 ``min_bytes_per_second`` on average once ``grace`` seconds have passed holds a connection (and
@@ -19,6 +23,7 @@ from funchost.errors import ConfigError
 
 RATE_SETTING = "FUNCHOST_MIN_DATA_RATE"
 GRACE_SETTING = "FUNCHOST_DATA_RATE_GRACE"
+HEADERS_SETTING = "FUNCHOST_REQUEST_HEADERS_TIMEOUT"
 _SOURCE = "local.settings.json Values or the environment"
 
 
@@ -28,6 +33,7 @@ class DataRates:
 
     min_bytes_per_second: float = 240.0
     grace: float = 5.0
+    headers_timeout: float = 30.0
 
 
 class RateClock:
@@ -56,7 +62,8 @@ def data_rates(settings: Mapping[str, str]) -> DataRates:
     default = DataRates()
     rate = _number(settings, RATE_SETTING, default.min_bytes_per_second, "bytes a second")
     grace = _number(settings, GRACE_SETTING, default.grace, "seconds")
-    return DataRates(rate, grace)
+    headers = _number(settings, HEADERS_SETTING, default.headers_timeout, "seconds")
+    return DataRates(rate, grace, headers)
 
 
 def _number(settings: Mapping[str, str], name: str, default: float, unit: str) -> float:

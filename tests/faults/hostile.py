@@ -18,8 +18,9 @@ LEAKY_CONNECTION = (
     f"DefaultEndpointsProtocol=https;AccountName=acct;AccountKey={ACCOUNT_KEY};"
     "EndpointSuffix=core.windows.net"
 )
-# The slowest client tests wait out this grace (Kestrel's is 5 s; here 1 s keeps them short).
+# The slow-client tests wait these out (Kestrel's are 5 s and 30 s; short ones keep them short).
 GRACE = 1.0
+HEADERS_TIMEOUT = 2.0
 
 
 @contextmanager
@@ -30,6 +31,7 @@ def hostile_host(secrets: Path, *args: str) -> Iterator[Host]:
         "FUNCTIONS_MASTER_KEY": MASTER,
         "LEAKY_CONNECTION": LEAKY_CONNECTION,
         "FUNCHOST_DATA_RATE_GRACE": str(GRACE),
+        "FUNCHOST_REQUEST_HEADERS_TIMEOUT": str(HEADERS_TIMEOUT),
     }
     with serving("http_hostile", "--enable-auth", "--no-azurite", *args, env=env) as host:
         yield host

@@ -178,6 +178,7 @@ def test_settings_funchost_reads_are_taken_or_refused_naming_the_setting(value: 
         ("FUNCTIONS_REQUEST_BODY_SIZE_LIMIT", body_limit),
         ("FUNCHOST_MIN_DATA_RATE", data_rates),
         ("FUNCHOST_DATA_RATE_GRACE", data_rates),
+        ("FUNCHOST_REQUEST_HEADERS_TIMEOUT", data_rates),
     ):
         try:
             read({name: value})

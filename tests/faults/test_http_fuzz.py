@@ -12,14 +12,14 @@ import contextlib
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from conftest import Host
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from faults.hostile import GRACE, head, hostile_host, statuses
+from faults.hostile import GRACE, HEADERS_TIMEOUT, head, hostile_host, statuses
 
 ANSWER_TIMEOUT = 5.0
 FUZZ = settings(
@@ -186,9 +186,31 @@ def _trickle(port: int, results: list[bytes]) -> None:
         results.append(received)
 
 
-def test_slow_body_senders_are_answered_408_while_others_are_served(host: Host) -> None:
+def _trickle_head(port: int, results: list[bytes]) -> None:
+    """The classic slowloris: one byte of a never-ending head every 0.3 s."""
+    with socket.create_connection(("127.0.0.1", port), timeout=HEADERS_TIMEOUT + 10) as sock:
+        sock.sendall(b"GET /api/echo HTTP/1.1\r\nHost: localhost\r\n")
+        received = b""
+        deadline = time.monotonic() + HEADERS_TIMEOUT + 10
+        while time.monotonic() < deadline and not received:
+            with contextlib.suppress(OSError):  # closed after answering: read what it said
+                sock.sendall(b"X")
+            sock.settimeout(0.3)
+            try:
+                received = sock.recv(65536)
+            except TimeoutError:
+                continue
+            except OSError:
+                break
+        results.append(received)
+
+
+@pytest.mark.parametrize("trickle", [_trickle, _trickle_head], ids=["body", "head"])
+def test_slowloris_clients_are_answered_408_while_others_are_served(
+    host: Host, trickle: Callable[[int, list[bytes]], None]
+) -> None:
     results: list[bytes] = []
-    clients = [threading.Thread(target=_trickle, args=(host.port, results)) for _ in range(16)]
+    clients = [threading.Thread(target=trickle, args=(host.port, results)) for _ in range(16)]
     for client in clients:
         client.start()
     try:
@@ -197,7 +219,7 @@ def test_slow_body_senders_are_answered_408_while_others_are_served(host: Host) 
             time.sleep(0.2)
     finally:
         for client in clients:
-            client.join(GRACE + 15)
+            client.join(HEADERS_TIMEOUT + GRACE + 15)
     assert len(results) == 16
     assert all(statuses(received) == [408] for received in results), results
     still_serving(host)
