@@ -204,12 +204,10 @@ class HttpConnection(BaseProtocol):
 
     def pause_reading(self) -> None:
         """A body's buffer is full (aiohttp's StreamReader asks): stop reading the socket."""
-        self._reading_paused = True  # the function is behind, not the client: not timed
         self._pause_transport_reading()
 
     def resume_reading(self, resume_parser: bool = True) -> None:
         """The body's reader drained: read the socket again."""
-        self._reading_paused = False
         if len(self._pending) < _MAX_PENDING:
             self._resume_transport_reading()
 
@@ -345,9 +343,9 @@ class HttpConnection(BaseProtocol):
         if self._head_since is not None and self._task is None:
             self._time_head()
         payload = self._payload
-        if payload is None or payload.is_eof() or self._reading_paused:
-            pass  # nothing expected from the client now
-        elif payload.exception() is None:
+        # Timed only while a reader waits for the body, as Kestrel times it from the app's
+        # read: not while a request waits in the queue, nor before the 100 Continue.
+        if payload is not None and payload._waiter is not None and payload.exception() is None:
             self._time_body(payload, seconds)
         if self._paused:
             self._time_answer(seconds)

@@ -24,9 +24,10 @@ HEADERS_TIMEOUT = 2.0
 
 
 @contextmanager
-def hostile_host(secrets: Path, *args: str) -> Iterator[Host]:
+def hostile_host(secrets: Path, *args: str, env: dict[str, str] | None = None) -> Iterator[Host]:
     """tests/apps/http_hostile with auth on, the master key known, keys in ``secrets``."""
     env = {
+        **(env or {}),
         "FUNCTIONS_SECRETS_PATH": str(secrets),
         "FUNCTIONS_MASTER_KEY": MASTER,
         "LEAKY_CONNECTION": LEAKY_CONNECTION,

@@ -7,6 +7,7 @@ from __future__ import annotations
 import socket
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from conftest import Host
@@ -195,3 +196,22 @@ def test_a_control_character_in_a_streamed_response_header_is_a_500_naming_the_f
     # The invocation's own failure report may carry its stack; the host adds no traceback.
     assert not any("Error serving a connection" in line for line in new_lines(streams, since))
     assert any("control character" in line for line in lines), "\n".join(lines)
+
+
+def test_a_body_is_not_timed_while_its_request_waits_in_the_queue(tmp_path: Path) -> None:
+    # One request at a time: the second waits (for its 100 Continue) past the grace.
+    queue = "AzureFunctionsJobHost__extensions__http__maxConcurrentRequests"
+    with (
+        hostile_host(tmp_path, env={queue: "1"}) as queued,
+        socket.create_connection(("127.0.0.1", queued.port), timeout=15) as first,
+    ):
+        first.sendall(head(f"/api/slow?s={GRACE + 3}", "Connection: close"))
+        time.sleep(0.2)
+        with socket.create_connection(("127.0.0.1", queued.port), timeout=15) as second:
+            expect = ["Content-Length: 3", "Expect: 100-continue", "Connection: close"]
+            second.sendall(head("/api/echo", *expect, method="POST"))
+            assert second.recv(1024).startswith(b"HTTP/1.1 100 Continue")
+            second.sendall(b"abc")
+            answer = read_to_end(second, 10)
+        assert statuses(read_to_end(first, 10)) == [200]
+    assert statuses(answer) == [200] and answer.endswith(b"abc")

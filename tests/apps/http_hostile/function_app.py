@@ -1,6 +1,7 @@
 """Functions a hostile client aims at (tests/faults/test_http_*.py): a keyed echo, a header
 the client chooses, a large download, a catch-all route, a JSON body and a streamed echo."""
 
+import asyncio
 import json
 import logging
 import os
@@ -56,3 +57,10 @@ def leaky(req: func.HttpRequest) -> func.HttpResponse:
     """Careless user code: logs its URL (key and all), then fails echoing a connection string."""
     logging.warning("called as %s", req.url)
     raise RuntimeError(f"cannot connect with {os.environ.get('LEAKY_CONNECTION', '')}")
+
+
+@app.route(route="slow")
+async def slow(req: func.HttpRequest) -> func.HttpResponse:
+    """Answers after ``?s=`` seconds."""
+    await asyncio.sleep(float(req.params.get("s", "1")))
+    return func.HttpResponse("slow")
