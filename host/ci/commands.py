@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from funchost.host.ci import ready
 from funchost.host.ci.invoke import Outcome, invoke_local, invoke_remote
 from funchost.host.option_ranges import SECONDS
+from funchost.redact import redact
 
 if TYPE_CHECKING:
     from funchost.host.app_host import LoadState
@@ -150,4 +151,4 @@ def check_document(state: LoadState) -> dict[str, Any]:
 
 def print_check(state: LoadState) -> None:
     """The check document on stdout, nothing else there."""
-    print(json.dumps(check_document(state), indent=2))
+    print(redact(json.dumps(check_document(state), indent=2)))  # problems may echo a secret

@@ -11,10 +11,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import APPS, READY, Host, free_port, host_env
+from conftest import APPS, READY, Host, StartHost, free_port, host_env, run_funchost
 from http_helpers import call, lines_since, mark
 
-from faults.hostile import ACCOUNT_KEY, MASTER, exchange, head, hostile_host, statuses
+from faults.hostile import (
+    ACCOUNT_KEY,
+    LEAKY_CONNECTION,
+    MASTER,
+    exchange,
+    head,
+    hostile_host,
+    statuses,
+)
 from funchost.host.http import keys
 from funchost.redact import REDACTED
 
@@ -168,3 +176,32 @@ def test_off_loopback_without_keys_they_are_generated_and_the_folder_printed(
         assert master not in started.drain(0.2)
     finally:
         assert started.stop() == 0
+
+
+LEAKY_BINDING = f'''
+import azure.functions as func
+
+app = func.FunctionApp()
+
+
+@app.queue_trigger(arg_name="msg", queue_name="q", connection="{LEAKY_CONNECTION}")
+def leak(msg: func.QueueMessage) -> None:
+    pass
+'''
+
+
+def test_a_connection_string_in_a_load_error_is_redacted_everywhere_it_is_shown(
+    tmp_path: Path, start_host: StartHost
+) -> None:
+    # The binding names a connection string where a setting's name belongs: the load error
+    # quotes it back, in the check's text and JSON, the start-up report and /admin.
+    (tmp_path / "function_app.py").write_text(LEAKY_BINDING)
+    (tmp_path / "host.json").write_text('{"version": "2.0"}')
+    text = run_funchost(["check"], tmp_path)
+    document = run_funchost(["check", "--json"], tmp_path)
+    started = start_host(tmp_path, "--no-azurite")
+    status = call(started, "GET", "/admin/host/status").text
+    functions = call(started, "GET", "/admin/functions").text
+    for shown in (text.stdout, text.stderr, document.stdout, started.drain(0.2), status, functions):
+        assert ACCOUNT_KEY not in shown
+    assert f"AccountKey={REDACTED}" in document.stdout + status  # the error is still shown
