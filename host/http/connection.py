@@ -334,7 +334,7 @@ class HttpConnection(BaseProtocol):
         if self._task is None:
             self.close()
 
-    # --- minimum data rates (host/http/rates.py) ---------------------------------------------
+    # --- slow clients (host/http/rates.py) ----------------------------------------------------
 
     def heartbeat(self, seconds: float) -> None:
         """Once a second (the server's heartbeat): time a slow head, body or reader."""
