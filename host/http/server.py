@@ -55,7 +55,7 @@ WebHandler = Callable[[web.BaseRequest], Awaitable[web.StreamResponse]]
 Middleware = Callable[[web.BaseRequest, WebHandler], Awaitable[web.StreamResponse]]
 
 MAX_BODY_BYTES = 100 * 1024 * 1024
-# How often the minimum data rates are checked (Kestrel's heartbeat: once a second).
+# How often slow clients are looked for (Kestrel's heartbeat: once a second).
 _HEARTBEAT = 1.0
 # After the drain, idle keep-alive connections get this long to close.
 _CLOSE_TIMEOUT = 2.0
@@ -76,7 +76,7 @@ class HttpServer:
         # aiohttp's way: the middlewares around _route_web_request, chained by start().
         self._middleware_chain: WebHandler = self._route_web_request
         self.keys: Keys | None = None  # None: auth not enforced (local, loopback)
-        self.rates = DataRates()  # the slowest a client may send a body or read an answer
+        self.rates = DataRates()  # how slow a client may send its head or body, or read
         self._heartbeat: asyncio.TimerHandle | None = None
         self.middlewares: list[Middleware] = []
 
