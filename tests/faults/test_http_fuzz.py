@@ -167,31 +167,12 @@ def test_an_oversize_body_is_413_at_once(
     assert statuses(answer) in ([413], [400]) if chunked else statuses(answer) == [413]
 
 
-def _trickle(port: int, results: list[bytes]) -> None:
-    """A slowloris: the head at once, then one byte of a 1000-byte body every 0.3 s."""
-    with socket.create_connection(("127.0.0.1", port), timeout=GRACE + 10) as sock:
-        sock.sendall(head("/api/echo", "Content-Length: 1000", method="POST"))
+def _slowloris(port: int, opening: bytes, wait: float) -> bytes:
+    """Send ``opening``, then one more byte every 0.3 s until the host answers (or ``wait``)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=wait) as sock:
+        sock.sendall(opening)
         received = b""
-        deadline = time.monotonic() + GRACE + 10
-        while time.monotonic() < deadline and not received:
-            with contextlib.suppress(OSError):  # closed after answering: read what it said
-                sock.sendall(b"x")
-            sock.settimeout(0.3)
-            try:
-                received = sock.recv(65536)
-            except TimeoutError:
-                continue
-            except OSError:
-                break
-        results.append(received)
-
-
-def _trickle_head(port: int, results: list[bytes]) -> None:
-    """The classic slowloris: one byte of a never-ending head every 0.3 s."""
-    with socket.create_connection(("127.0.0.1", port), timeout=HEADERS_TIMEOUT + 10) as sock:
-        sock.sendall(b"GET /api/echo HTTP/1.1\r\nHost: localhost\r\n")
-        received = b""
-        deadline = time.monotonic() + HEADERS_TIMEOUT + 10
+        deadline = time.monotonic() + wait
         while time.monotonic() < deadline and not received:
             with contextlib.suppress(OSError):  # closed after answering: read what it said
                 sock.sendall(b"X")
@@ -202,10 +183,22 @@ def _trickle_head(port: int, results: list[bytes]) -> None:
                 continue
             except OSError:
                 break
-        results.append(received)
+        return received
 
 
-@pytest.mark.parametrize("trickle", [_trickle, _trickle_head], ids=["body", "head"])
+def _trickle_body(port: int, results: list[bytes]) -> None:
+    """The head at once, then a 1000-byte body one byte at a time."""
+    opening = head("/api/echo", "Content-Length: 1000", method="POST")
+    results.append(_slowloris(port, opening, GRACE + 10))
+
+
+def _trickle_head(port: int, results: list[bytes]) -> None:
+    """The classic slowloris: a head that never ends, one byte at a time."""
+    opening = b"GET /api/echo HTTP/1.1\r\nHost: localhost\r\n"
+    results.append(_slowloris(port, opening, HEADERS_TIMEOUT + 10))
+
+
+@pytest.mark.parametrize("trickle", [_trickle_body, _trickle_head], ids=["body", "head"])
 def test_slowloris_clients_are_answered_408_while_others_are_served(
     host: Host, trickle: Callable[[int, list[bytes]], None]
 ) -> None:
