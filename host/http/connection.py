@@ -16,7 +16,7 @@ import asyncio
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeGuard
 
 from aiohttp.base_protocol import BaseProtocol
 from aiohttp.http import HttpVersion10, RawRequestMessage
@@ -345,12 +345,17 @@ class HttpConnection(BaseProtocol):
         payload = self._payload
         # Timed only while a reader waits for the body, as Kestrel times it from the app's
         # read: not while a request waits in the queue, nor before the 100 Continue.
-        if payload is not None and payload._waiter is not None and payload.exception() is None:
+        if self._reader_waits(payload) and payload.exception() is None:
             self._time_body(payload, seconds)
         if self._paused:
             self._time_answer(seconds)
         else:
             self._answer_clock.reset()  # the client reads as fast as we write
+
+    @staticmethod
+    def _reader_waits(payload: StreamReader | None) -> TypeGuard[StreamReader]:
+        # A bodiless request's EMPTY_PAYLOAD has no waiter: nothing is ever read from it.
+        return type(payload) is StreamReader and payload._waiter is not None
 
     def _time_head(self) -> None:
         assert self._head_since is not None

@@ -100,10 +100,11 @@ class HttpServer:
         return int(self._server.sockets[0].getsockname()[1])
 
     def _beat(self) -> None:
-        # One timer for every connection, as Kestrel's heartbeat, not one per request.
+        # One timer for every connection, as Kestrel's heartbeat, not one per request;
+        # re-armed first, so no connection can stop it for the others.
+        self._heartbeat = asyncio.get_running_loop().call_later(_HEARTBEAT, self._beat)
         for connection in list(self._connections):
             connection.heartbeat(_HEARTBEAT)
-        self._heartbeat = asyncio.get_running_loop().call_later(_HEARTBEAT, self._beat)
 
     async def stop(self, grace: float) -> None:
         """Stop accepting, wait up to ``grace`` s for requests in flight, cancel the rest."""
