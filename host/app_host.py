@@ -21,6 +21,7 @@ from funchost.host.control import HostControl
 from funchost.host.http import cors, homepage
 from funchost.host.http import limits as http_limits
 from funchost.host.http.keys import load_keys, secrets_dir
+from funchost.host.http.rates import data_rates
 from funchost.host.http.server import HttpServer
 from funchost.host.options import StartOptions
 from funchost.host.ui import files as ui_files
@@ -89,6 +90,7 @@ class Host:
         # Outermost first: CORS also labels the 429s and 413s of the limits.
         self.server.middlewares += cors.middlewares(options)
         self.server.middlewares += http_limits.middlewares(config.host.http, config.settings)
+        self.server.rates = data_rates(config.settings)
         self.runner = Runner(thread_count(config.settings), config.host.function_timeout)
         self._stopping = asyncio.Event()
         # frameworks: the loaded app, for an AsgiFunctionApp's lifespan (worker/frameworks.py)

@@ -23,6 +23,7 @@ from funchost.host.app_host import Config, Host, load_config
 from funchost.host.ci import commands as ci
 from funchost.host.ci import ready
 from funchost.host.deploy import commands as deploy
+from funchost.host.option_ranges import PORT, SECONDS
 from funchost.host.options import (
     DEFAULT_ADDRESS,
     DEFAULT_PORT,
@@ -30,6 +31,7 @@ from funchost.host.options import (
     StartOptions,
 )
 from funchost.host.report import render
+from funchost.redact import redact
 from funchost.worker.indexer import index_app
 from funchost.worker.loader import load_app, script_file_name
 
@@ -56,25 +58,11 @@ def _flag(parser: argparse.ArgumentParser, option: str, env: str, text: str) -> 
     )
 
 
-def _env_number(name: str, kind: type[int] | type[float]) -> int | float | None:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return None
-    try:
-        return kind(raw)
-    except ValueError:
-        raise ConfigError("environment", name, raw, f"a number ({kind.__name__})") from None
-
-
 def _port(flag: int | None, local_http_port: int | None) -> int:
     """--port (0: a free port the system picks), else Host.LocalHttpPort, else the default."""
     if flag is None:
         return local_http_port or DEFAULT_PORT
-    if not 0 <= flag <= 65535:
-        raise ConfigError(
-            "command line", "--port / FUNCHOST_PORT", flag, "0 (any free port) or 1-65535"
-        )
-    return flag
+    return flag  # range-checked as it was parsed
 
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
@@ -105,8 +93,8 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
 def _add_start_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--port",
-        type=int,
-        default=_env_number("FUNCHOST_PORT", int),
+        type=PORT,
+        default=PORT.env("FUNCHOST_PORT"),
         help=f"port to listen on, 0 for any free port (default: local.settings.json "
         f"Host.LocalHttpPort, else {DEFAULT_PORT}) [env: FUNCHOST_PORT]",
     )
@@ -136,9 +124,9 @@ def _add_start_options(parser: argparse.ArgumentParser) -> None:
     _flag(parser, "--json-logs", "FUNCHOST_JSON_LOGS", "one JSON object per log line")
     parser.add_argument(
         "--shutdown-timeout",
-        type=float,
+        type=SECONDS,
         metavar="SECONDS",
-        default=_env_number("FUNCHOST_SHUTDOWN_TIMEOUT", float),
+        default=SECONDS.env("FUNCHOST_SHUTDOWN_TIMEOUT"),
         help="on SIGTERM/Ctrl+C, how long requests and trigger invocations in flight may "
         f"finish before they are cancelled (default: {DEFAULT_SHUTDOWN_TIMEOUT:g}) "
         "[env: FUNCHOST_SHUTDOWN_TIMEOUT]",
@@ -203,7 +191,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
     except ConfigError as exc:
-        print(f"funchost: {exc}", file=sys.stderr)
+        print(f"funchost: {redact(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     try:
         if args.command == "check":
@@ -217,7 +205,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _deploy(args)
         return _start(args, started)
     except FunchostError as exc:
-        print(f"funchost: {exc}", file=sys.stderr)
+        print(f"funchost: {redact(str(exc))}", file=sys.stderr)
         return EXIT_NOT_STARTED
 
 
@@ -284,7 +272,7 @@ def _deploy(args: argparse.Namespace) -> int:
         index = index_app(loaded.app, root)
     if index.errors:
         for problem in index.errors:
-            print(f"funchost deploy: {problem}", file=sys.stderr)
+            print(f"funchost deploy: {redact(str(problem))}", file=sys.stderr)
         print("funchost deploy: fix these first (funchost check lists them).", file=sys.stderr)
         return EXIT_NOT_STARTED
     deploy.emit(args, root, deploy.render(args, root, index.functions, config.settings))

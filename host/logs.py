@@ -20,6 +20,7 @@ from typing import TextIO
 
 from aiohttp.http_exceptions import HttpProcessingError
 
+from funchost.redact import redact
 from funchost.worker.context import WRITE_LATER, InvocationInfo, current_invocation
 
 LevelFor = Callable[[str], int]
@@ -162,6 +163,7 @@ class ConsoleFormatter(logging.Formatter):
         message = record.getMessage()
         if record.exc_info:
             message = f"{message}\n{self.formatException(record.exc_info)}"
+        message = redact(message)  # a URL's query, an exception echoing a connection string
         if not self._verbose:
             return f"[{utc_stamp(record.created)}] {message}"
         invocation = getattr(record, "invocation_id", "")
@@ -192,8 +194,8 @@ class JsonFormatter(logging.Formatter):
             "category": getattr(record, "category", record.name),
             "functionName": invocation.function_name if invocation else None,
             "invocationId": invocation.invocation_id if invocation else None,
-            "message": message,
-            "exception": exception,
+            "message": redact(message),
+            "exception": None if exception is None else redact(exception),
         }
         return json.dumps(doc, ensure_ascii=False)
 

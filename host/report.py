@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from funchost.host.app_host import LoadState
+from funchost.redact import redact
 
 _RULE = "=" * 72
 
@@ -15,7 +16,7 @@ def render(state: LoadState, base_url: str) -> str:
         parts.append(_function_errors(state))
     parts.extend(disabled_by_setting(name) for name in state.disabled)
     parts.extend(f"Warning: {w}" for w in state.warnings)
-    return "\n".join(p for p in parts if p) + "\n"
+    return redact("\n".join(p for p in parts if p) + "\n")  # errors may echo a setting
 
 
 def disabled_by_setting(name: str) -> str:

@@ -36,6 +36,8 @@ CRON_EXPECTED = (
 _MONTHS: tuple[str, ...] = ("January", "February", "March", "April", "May", "June", "July")
 _MONTHS += ("August", "September", "October", "November", "December")
 _DAYS = ("Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday")
+# Dates end with the year 9999 (in .NET, where the host's DateTime.Add throws, as here).
+_LONGEST = timedelta(days=2_500_000)
 _ITEM = re.compile(r"(?P<base>\*|[0-9A-Za-z]+(?:-[0-9A-Za-z]+)?)(?:/(?P<step>[0-9]+))?")
 
 
@@ -233,6 +235,11 @@ def parse_schedule(text: str, zone: tzinfo) -> Schedule:
         raise ScheduleError(
             f"schedule {text!r} is a TimeSpan that is not positive; expected an interval "
             "such as '00:05:00'"
+        )
+    if seconds > _LONGEST.total_seconds():  # its next run would fall past the year 9999
+        raise ScheduleError(
+            f"schedule {text!r} is a TimeSpan longer than {_LONGEST.days} days; expected an "
+            "interval whose next run has a date"
         )
     return ConstantSchedule(timedelta(seconds=seconds), expression)
 

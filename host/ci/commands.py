@@ -10,9 +10,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from funchost.errors import ConfigError
 from funchost.host.ci import ready
 from funchost.host.ci.invoke import Outcome, invoke_local, invoke_remote
+from funchost.host.option_ranges import SECONDS
+from funchost.redact import redact
 
 if TYPE_CHECKING:
     from funchost.host.app_host import LoadState
@@ -50,9 +51,9 @@ def add_commands(
     _url_option(wait)
     wait.add_argument(
         "--timeout",
-        type=float,
+        type=SECONDS,
         metavar="SECONDS",
-        default=_seconds("FUNCHOST_WAIT_TIMEOUT", DEFAULT_WAIT),
+        default=_or_default(SECONDS.env("FUNCHOST_WAIT_TIMEOUT"), DEFAULT_WAIT),
         help=f"give up after this long (default: {DEFAULT_WAIT:g}) [env: FUNCHOST_WAIT_TIMEOUT]",
     )
     invoke = sub.add_parser("invoke", help="run one function through the admin API")
@@ -79,12 +80,8 @@ def add_commands(
     add_common(invoke)
 
 
-def _seconds(env: str, default: float) -> float:
-    raw = os.environ.get(env, "").strip()
-    try:
-        return float(raw) if raw else default
-    except ValueError:
-        raise ConfigError("environment", env, raw, "a number of seconds") from None
+def _or_default(value: float | None, default: float) -> float:
+    return default if value is None else value
 
 
 def _url_option(parser: argparse.ArgumentParser) -> None:
@@ -154,4 +151,4 @@ def check_document(state: LoadState) -> dict[str, Any]:
 
 def print_check(state: LoadState) -> None:
     """The check document on stdout, nothing else there."""
-    print(json.dumps(check_document(state), indent=2))
+    print(redact(json.dumps(check_document(state), indent=2)))  # problems may echo a secret

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from funchost.host.deploy import kubernetes, scalers, yamltext
+from funchost.host.option_ranges import REPLICAS
 from funchost.worker.indexer import FunctionSpec
 
 
@@ -37,7 +38,10 @@ def add_commands(
         help="the host name HTTP requests arrive with, for the HTTP add-on (default: NAME)",
     )
     k8s.add_argument(
-        "--max-replicas", type=int, default=10, help="the most replicas KEDA may run (default: 10)"
+        "--max-replicas",
+        type=REPLICAS,
+        default=10,
+        help="the most replicas KEDA may run (default: 10)",
     )
 
 

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 from aiohttp import web
 
 from funchost import __version__
+from funchost.redact import redact
 
 
 class AdminBackend(Protocol):
@@ -51,7 +52,9 @@ _UI_API = "/admin/ui/api/"
 
 
 def _json(doc: Any, status: int = 200) -> web.Response:
-    return web.Response(text=json.dumps(doc), status=status, content_type="application/json")
+    # Load errors may echo a connection string or a URL with its key.
+    text = redact(json.dumps(doc))
+    return web.Response(text=text, status=status, content_type="application/json")
 
 
 async def handle(request: web.BaseRequest, path: str, backend: AdminBackend) -> web.Response:

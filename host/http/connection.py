@@ -16,7 +16,7 @@ import asyncio
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeGuard
 
 from aiohttp.base_protocol import BaseProtocol
 from aiohttp.http import HttpVersion10, RawRequestMessage
@@ -28,6 +28,7 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 from funchost.host.http.framing import TEXT_PLAIN, Answer, HostAnswer, encode
+from funchost.host.http.rates import DataRates, RateClock
 
 log = logging.getLogger("funchost.server")
 
@@ -37,6 +38,9 @@ KEEPALIVE_TIMEOUT = 130.0
 _MAX_LINE = 8190
 _MAX_HEADERS = 128
 _READ_LIMIT = 2**16  # payload buffer high-water mark (aiohttp's default read_bufsize)
+_DEFAULT_RATES = DataRates()
+_HEAD_TOO_SLOW = "Reading the request headers timed out."
+_BODY_TOO_SLOW = "Reading the request body timed out due to data arriving too slowly."
 # Pipelined requests parsed but not yet answered; past this, reading pauses.
 _MAX_PENDING = 32
 
@@ -95,8 +99,15 @@ class HttpConnection(BaseProtocol):
         serve: Serve,
         open_connections: set[HttpConnection],
         batch: WriteBatch,
+        rates: DataRates = _DEFAULT_RATES,
     ) -> None:
         super().__init__(loop)
+        self._rates = rates
+        self._body_clock = RateClock()  # the body being read: is the client sending it?
+        self._answer_clock = RateClock()  # the answer being sent: is the client reading it?
+        self._head_since: float | None = None  # when the head being received began
+        self._eof = False  # the client half-closed: answer what it sent, then close
+        self._timed_out = False
         self._serve = serve
         self._open_connections = open_connections  # the server's, for its shutdown
         self._batch = batch
@@ -156,6 +167,7 @@ class HttpConnection(BaseProtocol):
         """Parse what arrived; queue each complete request head for the serving task."""
         if self._closing:
             return
+        self._body_clock.moved += len(data)
         try:
             messages, _, _ = self._request_parser.feed_data(data)
         except HttpProcessingError as error:
@@ -163,7 +175,10 @@ class HttpConnection(BaseProtocol):
             messages = [(BadRequest(error), EMPTY_PAYLOAD)]
             self._closing = True
         if not messages:
+            if self._head_since is None and self._task is None:
+                self._head_since = self._loop.time()  # a head began: it has headers_timeout
             return
+        self._head_since = None
         self._pending.extend(messages)
         if len(self._pending) >= _MAX_PENDING:
             self._pause_transport_reading()
@@ -173,14 +188,19 @@ class HttpConnection(BaseProtocol):
             self._task = self._loop.create_task(self._answer_pending())
 
     def eof_received(self) -> bool:
-        """The client finished sending; a body cut short fails its reader."""
-        self.flush()  # the transport closes on return: what was answered goes out first
+        """The client finished sending; a body cut short fails its reader.
+
+        A client may half-close once its request is sent (as Kestrel allows): the answers
+        still owed go out before the connection closes.
+        """
+        self._eof = True
+        self.flush()
         try:
             self._request_parser.feed_eof()
         except HttpProcessingError as error:
             if self._payload is not None:
                 self._payload.set_exception(error)
-        return False  # close the transport once our side is done
+        return self._task is not None  # False: nothing owed, close now
 
     def pause_reading(self) -> None:
         """A body's buffer is full (aiohttp's StreamReader asks): stop reading the socket."""
@@ -209,6 +229,7 @@ class HttpConnection(BaseProtocol):
                     self.close()
                     break
                 self._payload = payload
+                self._body_clock.reset()
                 keep_alive = await self._serve(self, message, payload)
                 self._payload = None
                 if self._paused and self.transport is not None:
@@ -216,12 +237,22 @@ class HttpConnection(BaseProtocol):
                 # A body nobody read is still on the wire ahead of the next request: close.
                 if not keep_alive or not payload.is_eof() or self._draining:
                     self.close()
+        except ConnectionError:  # the client left (or was too slow) before its answer was sent
+            self.client_left()
         except Exception:  # a bug of ours: the connection cannot be trusted any more
             log.exception("Error serving a connection from %s", self.peername)
             self.close()
         finally:
             self._task = None
             self._idle_since = self._loop.time()
+            if self._eof:  # half-closed: everything it sent is answered
+                self.close()
+
+    def client_left(self) -> None:
+        """One line for a client that went away before reading its whole answer."""
+        if not self._timed_out:
+            log.info("The client at %s left before its answer was sent.", self.peername)
+        self.close()
 
     def _closed(self) -> bool:
         return self.transport is None or self.transport.is_closing()
@@ -302,6 +333,58 @@ class HttpConnection(BaseProtocol):
         self._draining = True
         if self._task is None:
             self.close()
+
+    # --- slow clients (host/http/rates.py) ----------------------------------------------------
+
+    def heartbeat(self, seconds: float) -> None:
+        """Once a second (the server's heartbeat): time a slow head, body or reader."""
+        if self._closed():
+            return
+        if self._head_since is not None and self._task is None:
+            self._time_head()
+        payload = self._payload
+        # Timed only while a reader waits for the body, as Kestrel times it from the app's
+        # read: not while a request waits in the queue, nor before the 100 Continue.
+        if self._reader_waits(payload) and payload.exception() is None:
+            self._time_body(payload, seconds)
+        if self._paused:
+            self._time_answer(seconds)
+        else:
+            self._answer_clock.reset()  # the client reads as fast as we write
+
+    @staticmethod
+    def _reader_waits(payload: StreamReader | None) -> TypeGuard[StreamReader]:
+        # A bodiless request's EMPTY_PAYLOAD has no waiter: nothing is ever read from it.
+        return type(payload) is StreamReader and payload._waiter is not None
+
+    def _time_head(self) -> None:
+        assert self._head_since is not None
+        limit = self._rates.headers_timeout
+        if limit > 0 and self._loop.time() - self._head_since > limit:
+            log.info("The request head from %s took over %g s; answered 408.", self.peername, limit)
+            self.write_error(408, _HEAD_TOO_SLOW)
+            self.close()
+
+    def _time_body(self, payload: StreamReader, seconds: float) -> None:
+        clock = self._body_clock
+        clock.seconds += seconds
+        if clock.too_slow(self._rates):
+            # The reader answers 408 (Kestrel's words) and the unread body closes the connection.
+            payload.set_exception(HttpProcessingError(code=408, message=_BODY_TOO_SLOW))
+            log.info("The request body from %s arrives too slowly; answered 408.", self.peername)
+
+    def _time_answer(self, seconds: float) -> None:
+        assert self.transport is not None
+        clock = self._answer_clock
+        size = self.transport.get_write_buffer_size()
+        if clock.seconds:
+            clock.moved += max(0, clock.mark - size)
+        clock.mark = size
+        clock.seconds += seconds
+        if clock.too_slow(self._rates):
+            log.info("The client at %s reads its answer too slowly; closing.", self.peername)
+            self._timed_out = True
+            self.transport.abort()
 
     # --- keep-alive ---------------------------------------------------------------------
 

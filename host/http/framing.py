@@ -8,6 +8,8 @@ an aiohttp ``Response`` look the same on the wire; ``check_answer`` is what both
 from __future__ import annotations
 
 import functools
+import logging
+import re
 import time
 from collections.abc import Iterable, Sequence
 from email.utils import formatdate
@@ -16,6 +18,8 @@ from typing import NamedTuple, Protocol
 
 from aiohttp import hdrs
 from aiohttp.http import SERVER_SOFTWARE, HttpVersion, HttpVersion10, RawRequestMessage
+
+log = logging.getLogger("funchost.server")
 
 
 class Answer(Protocol):
@@ -47,6 +51,7 @@ class HostAnswer(NamedTuple):
 # it: the two ways write the same bytes.
 TEXT_PLAIN = ("Content-Type", "text/plain; charset=utf-8")
 
+_SERVER_ERROR = HostAnswer(500)
 _REASONS = {status.value: status.phrase for status in HTTPStatus}
 
 
@@ -89,6 +94,12 @@ def encode(message: RawRequestMessage, answer: Answer, keep_alive: bool) -> tupl
     return b"".join((fixed, length, date, b"\r\n")), body
 
 
+def cannot_carry(function_name: str, problem: ValueError) -> Answer:
+    """The 500 for an answer ``check_answer`` refused, and the one error line naming it."""
+    log.error("Functions.%s answered what HTTP cannot carry: %s", function_name, problem)
+    return _SERVER_ERROR
+
+
 def check_answer(status: int, headers: Iterable[tuple[str, str]]) -> None:
     """Raise ValueError, saying why, when HTTP/1.1 cannot carry this status or these headers.
 
@@ -104,8 +115,8 @@ def check_answer(status: int, headers: Iterable[tuple[str, str]]) -> None:
 
 
 def _check_header_text(text: str) -> None:
-    if "\r" in text or "\n" in text:  # it would end the line and start another (injection)
-        raise ValueError("a response header contains CR or LF; expected one line per header")
+    if not text.isprintable():  # rare: a tab, or a control character
+        _check_controls(text)
     if text.isascii():
         return  # the common case: nothing to encode
     try:
@@ -116,6 +127,22 @@ def _check_header_text(text: str) -> None:
         raise ValueError(
             "a response header holds a lone surrogate; expected text UTF-8 can encode"
         ) from None
+
+
+# Kestrel refuses these in a response header ("Invalid control character in header"); CR or
+# LF would end the line and start another (injection). A tab is whitespace HTTP allows.
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+
+
+def _check_controls(text: str) -> None:
+    if "\r" in text or "\n" in text:
+        raise ValueError("a response header contains CR or LF; expected one line per header")
+    found = _CONTROL.search(text)
+    if found is not None:
+        raise ValueError(
+            f"a response header contains the control character {found.group()!r}; expected "
+            "visible characters, spaces and tabs"
+        )
 
 
 @functools.lru_cache(maxsize=256)

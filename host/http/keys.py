@@ -11,6 +11,7 @@ import base64
 import hmac
 import json
 import logging
+import os
 import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -61,9 +62,12 @@ class Keys:
 
 def _any_equal(key: str, candidates: Iterable[str]) -> bool:
     # Compare with every candidate, so the time taken says nothing about which matched.
+    # surrogatepass: a header byte that is not UTF-8 arrives as a surrogate; it only
+    # fails to match instead of raising.
+    given = key.encode("utf-8", "surrogatepass")
     matched = False
     for candidate in candidates:
-        matched |= hmac.compare_digest(key.encode(), candidate.encode())
+        matched |= hmac.compare_digest(given, candidate.encode("utf-8", "surrogatepass"))
     return matched
 
 
@@ -163,9 +167,21 @@ def _read(path: Path) -> dict[str, Any]:
 
 
 def _write(path: Path, doc: Mapping[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    _make_folder(path.parent)
     full = {**doc, "source": "runtime", "decryptionKeyId": ""}
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(full, indent=2), encoding="utf-8")
-    tmp.chmod(0o600)  # keys are secrets: readable by their owner only
+    tmp.unlink(missing_ok=True)  # a crashed run's, maybe with other modes: O_EXCL below
+    # Keys are secrets: the file is its owner's alone from the moment it exists.
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(json.dumps(full, indent=2))
     tmp.replace(path)
+
+
+def _make_folder(folder: Path) -> None:
+    """The secrets folder, owner-only; in ``.funchost`` a .gitignore too: no key is committed."""
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if folder.parent.name == ".funchost":
+        ignore = folder.parent / ".gitignore"
+        if not ignore.exists():
+            ignore.write_text("# funchost's own files: keys and state, never committed\n*\n")

@@ -27,10 +27,23 @@ from multidict import CIMultiDict
 from funchost.bindings.base import HttpHandler
 from funchost.host.http import admin, origin
 from funchost.host.http.connection import HttpConnection, WriteBatch
-from funchost.host.http.framing import TEXT_PLAIN, Answer, HostAnswer, check_answer
+from funchost.host.http.framing import (
+    TEXT_PLAIN,
+    Answer,
+    HostAnswer,
+    cannot_carry,
+    check_answer,
+)
 from funchost.host.http.keys import ANONYMOUS, Keys
+from funchost.host.http.rates import DataRates
 from funchost.host.http.resolver import Route, RouteResolver, Target
-from funchost.host.http.streaming import serve_stream, serve_stream_web
+from funchost.host.http.streaming import (
+    declared_too_large,
+    serve_stream,
+    serve_stream_web,
+    too_large_text,
+)
+from funchost.host.http.target import BadAuthority, checked_target
 
 if TYPE_CHECKING:
     pass
@@ -42,6 +55,8 @@ WebHandler = Callable[[web.BaseRequest], Awaitable[web.StreamResponse]]
 Middleware = Callable[[web.BaseRequest, WebHandler], Awaitable[web.StreamResponse]]
 
 MAX_BODY_BYTES = 100 * 1024 * 1024
+# How often slow clients are looked for (Kestrel's heartbeat: once a second).
+_HEARTBEAT = 1.0
 # After the drain, idle keep-alive connections get this long to close.
 _CLOSE_TIMEOUT = 2.0
 
@@ -66,6 +81,8 @@ class HttpServer:
         # aiohttp's way: the middlewares around _route_web_request, chained by start().
         self._middleware_chain: WebHandler = self._route_web_request
         self.keys: Keys | None = None  # None: auth not enforced (local, loopback)
+        self.rates = DataRates()  # how slow a client may send its head or body, or read
+        self._heartbeat: asyncio.TimerHandle | None = None
         self.middlewares: list[Middleware] = []
 
     # --- serving -----------------------------------------------------------------------
@@ -80,17 +97,27 @@ class HttpServer:
         loop = asyncio.get_running_loop()
         batch = WriteBatch(loop)
         self._server = await loop.create_server(
-            lambda: HttpConnection(loop, self._serve, self._connections, batch),
+            lambda: HttpConnection(loop, self._serve, self._connections, batch, self.rates),
             host,
             port,
             backlog=128,
         )
+        self._heartbeat = loop.call_later(_HEARTBEAT, self._beat)
         return int(self._server.sockets[0].getsockname()[1])
+
+    def _beat(self) -> None:
+        # One timer for every connection, as Kestrel's heartbeat, not one per request;
+        # re-armed first, so no connection can stop it for the others.
+        self._heartbeat = asyncio.get_running_loop().call_later(_HEARTBEAT, self._beat)
+        for connection in list(self._connections):
+            connection.heartbeat(_HEARTBEAT)
 
     async def stop(self, grace: float) -> None:
         """Stop accepting, wait up to ``grace`` s for requests in flight, cancel the rest."""
         if self._server is None:
             return
+        if self._heartbeat is not None:
+            self._heartbeat.cancel()
         self._server.close()
         for connection in list(self._connections):
             connection.shutdown()  # idle ones close now, busy ones after their answer
@@ -128,6 +155,11 @@ class HttpServer:
         self, connection: HttpConnection, message: RawRequestMessage, payload: StreamReader
     ) -> bool:
         """Answer one request; whether the connection may carry another."""
+        try:
+            message = checked_target(message)
+        except BadAuthority as refused:
+            connection.write_error(400, str(refused))
+            return False
         route = None if self.middlewares else self._short_way_route(message)
         if route is None:
             return await self._serve_web(connection, message, payload)
@@ -141,7 +173,7 @@ class HttpServer:
             body = b""
             if type(payload) is not EmptyStreamReader:  # most GETs have no body to read
                 try:
-                    body = await _read_body(payload, MAX_BODY_BYTES)
+                    body = await _read_body(message, payload, MAX_BODY_BYTES)
                 except _BodyRefused as refused:
                     connection.write(message, refused.answer, keep_alive)
                     return keep_alive  # the unread rest of the body closes the connection
@@ -156,7 +188,7 @@ class HttpServer:
         try:
             connection.write(message, answer, keep_alive)  # check_answer() runs in here
         except ValueError as exc:
-            connection.write(message, _cannot_carry(target.function_name, exc), keep_alive)
+            connection.write(message, cannot_carry(target.function_name, exc), keep_alive)
         return keep_alive
 
     async def _serve_stream(
@@ -217,6 +249,7 @@ class HttpServer:
             await response.prepare(request)
             await response.write_eof()
         except ConnectionError:
+            connection.client_left()
             return False
         return bool(response.keep_alive)
 
@@ -233,6 +266,10 @@ class HttpServer:
             if refused is not None:
                 return web.Response(status=403, text=refused)
         if target.continues and hdrs.EXPECT in request.headers:
+            # The limit before the 100, whichever it is: a body nobody will take is not sent.
+            refused = declared_too_large(request.message, request.client_max_size)
+            if refused is not None:
+                return web.Response(status=413, text=refused)
             await _continue(request)
         return await self._run_target(target, request, params)
 
@@ -251,7 +288,7 @@ class HttpServer:
             if target.handler is not None:
                 return await target.handler(request, params)
             if target.stream is not None:
-                return await serve_stream_web(request, target.stream, params)
+                return await serve_stream_web(request, target.stream, params, target.function_name)
             return await _answer_function(target, request, params)
         finally:
             connection.answering_function = None
@@ -297,23 +334,20 @@ async def _answer_function(
         # The client left before sending its whole body: nothing to run, nobody to answer.
         log.debug("client disconnected while sending the body of %s", request.path)
         return web.Response(status=400)
+    except HttpProcessingError as exc:  # malformed, cut short (400) or too slow (408)
+        refused = _refused_body(exc)
+        headers = CIMultiDict(refused.headers)
+        return web.Response(status=refused.status, body=refused.body, headers=headers)
     answer = await target.function(request.message, body, params)
     try:
         check_answer(answer.status, answer.headers)  # the short way's encode() checks the same
     except ValueError as exc:
-        answer = _cannot_carry(target.function_name, exc)
+        answer = cannot_carry(target.function_name, exc)
     headers = CIMultiDict(answer.headers)
     return web.Response(status=answer.status, body=answer.body or None, headers=headers)
 
 
-def _cannot_carry(function_name: str, problem: ValueError) -> Answer:
-    """The 500 for an answer ``check_answer`` refused, and the one error line naming it."""
-    log.error("Functions.%s answered what HTTP cannot carry: %s", function_name, problem)
-    return _SERVER_ERROR
-
-
 _UNAUTHORIZED = HostAnswer(401)
-_SERVER_ERROR = HostAnswer(500)
 
 
 class _BodyRefused(Exception):
@@ -324,22 +358,29 @@ class _BodyRefused(Exception):
         self.answer = answer
 
 
-async def _read_body(payload: StreamReader, limit: int) -> bytes:
+async def _read_body(message: RawRequestMessage, payload: StreamReader, limit: int) -> bytes:
     """The whole body; _BodyRefused past ``limit`` bytes (413) or when malformed (400)."""
+    declared = declared_too_large(message, limit)
+    if declared is not None:  # refused unread, at once, as Kestrel does
+        raise _BodyRefused(_too_large(declared))
     chunks: list[bytes] = []
     size = 0
     try:
         while chunk := await payload.readany():
             size += len(chunk)
             if size > limit:
-                raise _BodyRefused(_too_large(limit, size))  # the rest stays unread
+                raise _BodyRefused(_too_large(too_large_text(limit, size)))  # the rest stays unread
             chunks.append(chunk)
-    except HttpProcessingError as exc:  # e.g. a malformed chunked body
-        raise _BodyRefused(HostAnswer(400, (TEXT_PLAIN,), exc.message.encode())) from None
+    except HttpProcessingError as exc:  # malformed, cut short (400) or too slow (408)
+        raise _BodyRefused(_refused_body(exc)) from None
     return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
-def _too_large(limit: int, size: int) -> Answer:
+def _refused_body(problem: HttpProcessingError) -> Answer:
+    """The client's error in sending its body, answered as aiohttp words it."""
+    return HostAnswer(problem.code, (TEXT_PLAIN,), problem.message.encode())
+
+
+def _too_large(text: str) -> Answer:
     """The 413 aiohttp answers when a body passes client_max_size, in the same words."""
-    text = f"Maximum request body size {limit} exceeded, actual body size {size}"
     return HostAnswer(413, (TEXT_PLAIN,), text.encode())

@@ -26,7 +26,7 @@ from multidict import CIMultiDict
 
 from funchost.bindings.http.stream import BodyRefused, StreamHandler
 from funchost.host.http.connection import HttpConnection
-from funchost.host.http.framing import HostAnswer, stream_head
+from funchost.host.http.framing import HostAnswer, cannot_carry, check_answer, stream_head
 
 
 class BodyReader:
@@ -41,8 +41,8 @@ class BodyReader:
         """The next piece as it arrived; b"" at the end."""
         try:
             chunk = await self._payload.readany()
-        except HttpProcessingError as exc:  # e.g. a malformed chunked body
-            raise BodyRefused(400, exc.message) from None
+        except HttpProcessingError as exc:  # malformed, cut short (400) or too slow (408)
+            raise BodyRefused(exc.code, exc.message) from None
         self._size += len(chunk)
         if self._size > self._limit:
             raise BodyRefused(413, too_large_text(self._limit, self._size))
@@ -292,7 +292,7 @@ class _PumpedResponse(web.StreamResponse):
 
 
 async def serve_stream_web(
-    request: web.BaseRequest, handler: StreamHandler, params: dict[str, str]
+    request: web.BaseRequest, handler: StreamHandler, params: dict[str, str], name: str
 ) -> web.StreamResponse:
     """One streamed request on aiohttp's way, under its middlewares."""
     limit = request.client_max_size
@@ -310,6 +310,11 @@ async def serve_stream_web(
     if not sink.ready.done():  # the trigger always answers: only a bug of ours gets here
         await task
         return web.Response(status=500)
+    try:
+        check_answer(sink.status, sink.headers)  # before aiohttp's prepare() meets it
+    except ValueError as exc:
+        task.cancel()  # a pumped body waits for a response that will never be written
+        return web.Response(status=cannot_carry(name, exc).status)
     whole = sink.ready.result()
     if whole is None:
         return _PumpedResponse(sink, task, request.method == hdrs.METH_HEAD)

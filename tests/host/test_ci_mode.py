@@ -160,5 +160,6 @@ def test_a_wait_timeout_that_is_no_number_is_a_usage_error() -> None:
     result = run_funchost(["wait-ready"], APP, env={"FUNCHOST_WAIT_TIMEOUT": "soon"})
     assert result.returncode == 2
     assert result.stderr == (
-        "funchost: environment: 'FUNCHOST_WAIT_TIMEOUT' is 'soon'; expected a number of seconds\n"
+        "funchost: environment: 'FUNCHOST_WAIT_TIMEOUT' is 'soon'; expected a number of "
+        "seconds, 0 or more\n"
     )

@@ -103,3 +103,25 @@ def test_shutdown_closes_idle_connections_and_busy_ones_after_their_answer() -> 
     idle_rest, busy = asyncio.run(main())
     assert idle_rest == b""
     assert busy.startswith(b"HTTP/1.1 200 OK\r\n") and busy.endswith(b"\r\n\r\nhi")
+
+
+def test_the_heartbeat_passes_over_a_bodiless_request_being_answered() -> None:
+    # A GET's payload is aiohttp's EMPTY_PAYLOAD while it is answered; the heartbeat that
+    # times slow bodies must let it be (it raised AttributeError and stopped ticking).
+    async def beating(
+        conn: HttpConnection, message: RawRequestMessage, payload: StreamReader
+    ) -> bool:
+        conn.heartbeat(1.0)
+        return await _hello(conn, message, payload)
+
+    async def main() -> bytes:
+        server, _ = await _open(beating)
+        port = server.sockets[0].getsockname()[1]
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(REQUEST)
+        answer = await asyncio.wait_for(_read_response(reader), timeout=2)
+        writer.close()
+        server.close()
+        return answer
+
+    assert asyncio.run(main()).startswith(b"HTTP/1.1 200 OK\r\n")
