@@ -157,9 +157,11 @@ class Invoker:
                 await self._write(outputs, event)
         except BaseException as exc:
             self._log_failure(exc, invocation_id, started)
-            if isinstance(exc, Exception):
+            # sys.exit() in a function ends that invocation, never the host (a SystemExit
+            # reaching the loop would stop it); cancellation propagates as it is.
+            if isinstance(exc, (Exception, SystemExit)):
                 raise InvocationFailed(str(exc)) from exc
-            raise  # cancellation and exits propagate as they are
+            raise
         else:
             if self._log_info:
                 self._log_outcome("Succeeded", logging.INFO, invocation_id, started)
