@@ -53,3 +53,9 @@ async def eventhub(events: typing.List[func.EventHubEvent]) -> None:  # noqa: UP
 @app.blob_trigger(arg_name="blob", path="%F_CONTAINER%/{name}", connection="AzureWebJobsStorage")
 async def blob(blob: func.InputStream) -> None:
     await _run([blob.name.rsplit("/", 1)[1]])
+
+
+@app.route(route="ping", auth_level=func.AuthLevel.ANONYMOUS)
+def ping(req: func.HttpRequest) -> str:
+    """The HTTP side, polled while a dependency is down."""
+    return "pong"
