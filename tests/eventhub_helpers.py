@@ -100,12 +100,14 @@ def read_all(peer: AmqpPeer, hub: str, count: int, timeout: float = 20.0) -> lis
     return found
 
 
-def checkpoint_blobs(azurite: Azurite, peer: AmqpPeer) -> dict[str, dict[str, str]]:
-    """The checkpoint blobs of hub `hub` in Azurite: name -> metadata."""
+def checkpoint_blobs(azurite: Azurite, peer: AmqpPeer | int) -> dict[str, dict[str, str]]:
+    """The checkpoint blobs of hub `hub` in Azurite: name -> metadata. The namespace is the
+    host's endpoint: the peer's, or the port of a relay in front of it."""
     container = ContainerClient.from_connection_string(
         azurite.connection_string, "azure-webjobs-eventhub"
     )
-    prefix = f"127.0.0.1:{peer.port}/hub/$default/checkpoint/"
+    port = peer if isinstance(peer, int) else peer.port
+    prefix = f"127.0.0.1:{port}/hub/$default/checkpoint/"
     return {
         blob.name: dict(blob.metadata or {})
         for blob in container.list_blobs(name_starts_with=prefix, include=["metadata"])

@@ -15,7 +15,7 @@ from conftest import StartHost
 from queue_helpers import wait_until
 
 from faults.conftest import FaultRow
-from faults.outages import OUTAGE_S, POLL_S, count, during_outage
+from faults.outages import OUTAGE_S, count, during_outage
 from faults.triggers import APP, ids, trigger
 
 ITEMS = 100  # per trigger: half before the outage, half after
@@ -58,7 +58,7 @@ def test_listeners_ride_out_an_azurite_restart(
             if started.poll() is None:
                 stop(started)
     assert statuses and set(statuses) == {200}, statuses
-    assert len(statuses) >= OUTAGE_S / (POLL_S + 0.1)  # it answered all along, not at the end
+    assert len(statuses) >= OUTAGE_S  # one answer a second on average: not all at the end
     # One line for the outage and one for the end of it, per listener that noticed it.
     for down, up in (
         ("could not poll queue", "is polling queue"),

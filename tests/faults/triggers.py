@@ -20,10 +20,12 @@ from amqp_peer import AmqpPeer, amqp_peer
 from azure.servicebus import ServiceBusMessage
 from azurite import Azurite
 from blob_helpers import HOSTS, container
-from eventhub_helpers import checkpoint_blobs, eh_env, send
+from eventhub_helpers import checkpoint_blobs, send
 from queue_helpers import message_count, unique
 from queue_helpers import send as queue_send
 from servicebus_helpers import peek, send_many
+
+from faults.outages import TcpOutage
 
 APP = "fault_triggers"
 KINDS = ("queue", "servicebus", "eventhub", "blob")
@@ -40,6 +42,7 @@ class Trigger:
     leftovers: Callable[[list[str]], list[str]]  # what is wrong with the service's state
     peer: AmqpPeer | None = None
     log: Path = field(default_factory=Path)
+    relay: TcpOutage | None = None
 
     @property
     def function(self) -> str:
@@ -77,8 +80,11 @@ def ids(count: int, tag: str) -> list[str]:
 
 
 @contextlib.contextmanager
-def trigger(kind: str, azurite: Azurite, log: Path, delay: float) -> Iterator[Trigger]:
-    """The trigger of ``kind`` on entities of its own (a peer of its own for SB and EH)."""
+def trigger(
+    kind: str, azurite: Azurite, log: Path, delay: float, *, relayed: bool = False
+) -> Iterator[Trigger]:
+    """The trigger of ``kind`` on entities of its own (a peer of its own for SB and EH);
+    ``relayed``: the host reaches the peer through a TcpOutage (``Trigger.relay``)."""
     base = {"AzureWebJobsStorage": azurite.connection_string, "FAULT_LOG": str(log)}
     base["FAULT_DELAY"] = str(delay)
     with contextlib.ExitStack() as stack:
@@ -86,15 +92,27 @@ def trigger(kind: str, azurite: Azurite, log: Path, delay: float) -> Iterator[Tr
             made = _queue(azurite, base)
         elif kind == "blob":
             made = _blob(azurite, base)
-        elif kind == "servicebus":
-            made = _servicebus(
-                stack.enter_context(amqp_peer(queues=["faults"], lock_duration=3)), base
-            )
         else:
-            peer = stack.enter_context(amqp_peer(eventhubs={"hub": PARTITIONS}))
-            made = _eventhub(azurite, peer, base)
+            entities = {"queues": ["faults"], "lock_duration": 3}
+            if kind == "eventhub":
+                entities = {"eventhubs": {"hub": PARTITIONS}}
+            peer = stack.enter_context(amqp_peer(**entities))
+            relay = TcpOutage(peer.port) if relayed else None
+            if relay is not None:
+                stack.callback(relay.close)
+            port = relay.port if relay else peer.port
+            if kind == "servicebus":
+                made = _servicebus(peer, base, port)
+            else:
+                made = _eventhub(azurite, peer, base, port)
+            made.relay = relay
         made.log = log
         yield made
+
+
+def _via(peer: AmqpPeer, port: int) -> str:
+    """The peer's connection string, on ``port`` (the relay's, or its own)."""
+    return peer.connection_string.replace(f"127.0.0.1:{peer.port};", f"127.0.0.1:{port};")
 
 
 def _queue(azurite: Azurite, base: dict[str, str]) -> Trigger:
@@ -114,8 +132,8 @@ def _queue_send(azurite: Azurite, name: str, items: list[str]) -> None:
     queue_send(azurite, name, *items)
 
 
-def _servicebus(peer: AmqpPeer, base: dict[str, str]) -> Trigger:
-    env = {**base, "SB": peer.connection_string, "F_SB": "faults"}
+def _servicebus(peer: AmqpPeer, base: dict[str, str], port: int) -> Trigger:
+    env = {**base, "SB": _via(peer, port), "F_SB": "faults"}
 
     def feed(items: list[str]) -> None:
         send_many(
@@ -130,19 +148,19 @@ def _servicebus(peer: AmqpPeer, base: dict[str, str]) -> Trigger:
     return Trigger("servicebus", env, feed, leftovers, peer)
 
 
-def _eventhub(azurite: Azurite, peer: AmqpPeer, base: dict[str, str]) -> Trigger:
-    env = {**base, **eh_env(peer), "F_HUB": "hub"}  # EH, the connection
+def _eventhub(azurite: Azurite, peer: AmqpPeer, base: dict[str, str], port: int) -> Trigger:
+    env = {**base, "EH": _via(peer, port), "F_HUB": "hub"}
     counts: dict[str, int] = {}
 
     def feed(items: list[str]) -> None:
         for partition in range(PARTITIONS):
             part = items[partition::PARTITIONS]
-            counts[str(partition)] = len(part)
+            counts[str(partition)] = counts.get(str(partition), 0) + len(part)
             send(peer, "hub", part, partition_id=str(partition))
 
     def leftovers(_: list[str]) -> list[str]:
         # Each partition's checkpoint is at its last event (sequence numbers start at 0).
-        blobs = checkpoint_blobs(azurite, peer)
+        blobs = checkpoint_blobs(azurite, port)
         found = {name.rsplit("/", 1)[1]: meta.get("sequencenumber") for name, meta in blobs.items()}
         wanted = {p: str(n - 1) for p, n in counts.items()}
         return [] if found == wanted else [f"checkpoints {found}, expected {wanted}"]
