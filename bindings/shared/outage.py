@@ -2,7 +2,7 @@
 
 A listener retries a failing call for as long as the outage lasts (an emulator restarting, a
 network blip); a line per retry floods the log and hides what happened. So the first failure
-of a streak is a WARNING with the error's first line, later ones are DEBUG, and the first
+of a streak is a WARNING with the error's type and first line, later ones are DEBUG, and the first
 success after it is one INFO line saying how long it lasted. The wait between retries grows
 (the WebJobs randomized exponential backoff) up to a cap, so a long outage costs little and
 a short one is noticed soon after it ends.
@@ -41,8 +41,9 @@ class Outage:
         delay = self._backoff.next_delay(succeeded=False)
         self._log.log(
             level,
-            "%s: %s; trying again (every %.1f s at most while it fails).",
+            "%s: %s: %s; trying again (every %.1f s at most while it fails).",
             what,
+            type(exc).__name__,
             first_line(exc),
             self._backoff.maximum,
             extra=self._extra,

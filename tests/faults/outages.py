@@ -22,14 +22,16 @@ OUTAGE_S = 10.0
 POLL_S = 0.1
 
 
-def during_outage(host: Host, stop: Callable[[], None], start: Callable[[], None]) -> list[int]:
-    """Stop the service, poll ``/api/ping`` for OUTAGE_S, start it again; the statuses."""
+def during_outage(
+    host: Host, stop: Callable[[], None], start: Callable[[], None], path: str = "/api/ping"
+) -> list[int]:
+    """Stop the service, poll ``path`` for OUTAGE_S, start it again; the statuses."""
     statuses: list[int] = []
     stop()
     try:
         ends = time.monotonic() + OUTAGE_S
         while time.monotonic() < ends:
-            statuses.append(get(host, "/api/ping").status)
+            statuses.append(get(host, path).status)
             time.sleep(POLL_S)
     finally:
         start()
