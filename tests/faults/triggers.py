@@ -81,10 +81,17 @@ def ids(count: int, tag: str) -> list[str]:
 
 @contextlib.contextmanager
 def trigger(
-    kind: str, azurite: Azurite, log: Path, delay: float, *, relayed: bool = False
+    kind: str,
+    azurite: Azurite,
+    log: Path,
+    delay: float,
+    *,
+    relayed: bool = False,
+    deliveries: int = 10,
 ) -> Iterator[Trigger]:
     """The trigger of ``kind`` on entities of its own (a peer of its own for SB and EH);
-    ``relayed``: the host reaches the peer through a TcpOutage (``Trigger.relay``)."""
+    ``relayed``: the host reaches the peer through a TcpOutage (``Trigger.relay``);
+    ``deliveries``: the Service Bus queue's MaxDeliveryCount."""
     base = {"AzureWebJobsStorage": azurite.connection_string, "FAULT_LOG": str(log)}
     base["FAULT_DELAY"] = str(delay)
     with contextlib.ExitStack() as stack:
@@ -93,9 +100,10 @@ def trigger(
         elif kind == "blob":
             made = _blob(azurite, base)
         else:
-            entities = {"queues": ["faults"], "lock_duration": 3}
-            if kind == "eventhub":
-                entities = {"eventhubs": {"hub": PARTITIONS}}
+            entities: dict[str, object] = {"eventhubs": {"hub": PARTITIONS}}
+            if kind == "servicebus":
+                entities = {"queues": ["faults"], "lock_duration": 3}
+                entities["max_delivery_count"] = deliveries
             peer = stack.enter_context(amqp_peer(**entities))
             relay = TcpOutage(peer.port) if relayed else None
             if relay is not None:
@@ -162,7 +170,7 @@ def _eventhub(azurite: Azurite, peer: AmqpPeer, base: dict[str, str], port: int)
         # Each partition's checkpoint is at its last event (sequence numbers start at 0).
         blobs = checkpoint_blobs(azurite, port)
         found = {name.rsplit("/", 1)[1]: meta.get("sequencenumber") for name, meta in blobs.items()}
-        wanted = {p: str(n - 1) for p, n in counts.items()}
+        wanted = {p: str(n - 1) for p, n in counts.items() if n}
         return [] if found == wanted else [f"checkpoints {found}, expected {wanted}"]
 
     return Trigger("eventhub", env, feed, leftovers, peer)

@@ -4,10 +4,12 @@
 it ends, one ``os.write`` on an O_APPEND descriptor per line, so lines from concurrent
 invocations never interleave and a killed host loses none it wrote. ``FAULT_DELAY`` (seconds
 per item) keeps items in flight long enough for a test to kill or stop the host mid-way.
-Entity names come from app settings, so each test uses its own.
+Entity names come from app settings, so each test uses its own. An id that starts with ``{``
+is read as JSON, so a broken document fails its invocation (the poison tests).
 """
 
 import asyncio
+import json
 import os
 import typing
 
@@ -28,8 +30,9 @@ def _record(word: str, ids: typing.Iterable[str]) -> None:
 async def _run(ids: typing.List[str]) -> None:  # noqa: UP006
     _record("START", ids)
     await asyncio.sleep(float(os.environ.get("FAULT_DELAY", "0")) * len(ids))
-    if os.environ.get("FAULT_FAIL") in ids:
-        raise RuntimeError("failing on purpose")
+    for item in ids:
+        if item.startswith("{"):  # a JSON document: read as the function's data (may raise)
+            json.loads(item)
     _record("DONE", ids)
 
 
