@@ -62,3 +62,10 @@ async def blob(blob: func.InputStream) -> None:
 def ping(req: func.HttpRequest) -> str:
     """The HTTP side, polled while a dependency is down."""
     return "pong"
+
+
+@app.route(route="aping", auth_level=func.AuthLevel.ANONYMOUS)
+async def aping(req: func.HttpRequest) -> str:
+    """The async side of the load test's HTTP mix."""
+    await asyncio.sleep(0)
+    return "pong"
