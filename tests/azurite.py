@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from peer_process import terminate
 
 from funchost.host.azurite import azurite_arguments
 from funchost.host.testing.storage import free_ports
@@ -136,9 +137,4 @@ def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Azurite]:
 
 def stop(proc: subprocess.Popen[bytes]) -> None:
     """SIGTERM, then SIGKILL when Azurite does not exit within STOP_TIMEOUT."""
-    proc.terminate()
-    try:
-        proc.wait(STOP_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+    terminate(proc, STOP_TIMEOUT)

@@ -114,14 +114,11 @@ def test_mixed_http_load_and_a_queue_drain_lose_nothing_and_hold_memory(
     first, last = statistics.median(samples[:third]), statistics.median(samples[-third:])
     assert last <= first * RSS_TOLERANCE, (first, last, samples)
     fault_report(
-        FaultRow(
-            fault=f"load: {DURATION_S} s of wrk -c{CONNECTIONS} on def + async def HTTP",
-            action=f"{requests} requests, {MESSAGES} queue messages drained meanwhile; "
+        feed.row(
+            f"load: {DURATION_S} s of wrk -c{CONNECTIONS} on def + async def HTTP",
+            f"{requests} requests, {MESSAGES} queue messages drained meanwhile; "
             f"RSS median {first / 1024:.0f} -> {last / 1024:.0f} MiB",
-            sent=MESSAGES,
-            processed=len(set(processed)),
-            lost=MESSAGES - len(set(processed)),
-            duplicates=len(processed) - len(set(processed)),
-            recovery_s=round(drained_after, 2),
+            items,
+            drained_after,
         )
     )

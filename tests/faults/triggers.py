@@ -25,6 +25,7 @@ from queue_helpers import message_count, unique
 from queue_helpers import send as queue_send
 from servicebus_helpers import peek, send_many
 
+from faults.conftest import FaultRow
 from faults.outages import TcpOutage
 
 APP = "fault_triggers"
@@ -64,6 +65,19 @@ class Trigger:
     def duplicates(self) -> int:
         """Finished invocations beyond the first for each id."""
         return sum(count - 1 for count in Counter(self.done()).values())
+
+    def row(self, fault: str, action: str, items: list[str], recovery: float) -> FaultRow:
+        """The fault report's row for ``items``, counted from what the function finished."""
+        done = set(self.done())
+        return FaultRow(
+            fault=fault,
+            action=action,
+            sent=len(items),
+            processed=len(done & set(items)),
+            lost=len(set(items) - done),
+            duplicates=self.duplicates(),
+            recovery_s=round(recovery, 2),
+        )
 
     def _words(self, word: str) -> list[str]:
         try:
