@@ -39,12 +39,13 @@ class Outage:
         if self._since is None:
             self._since = time.monotonic()
         delay = self._backoff.next_delay(succeeded=False)
+        name = type(exc).__name__
+        error = f"{name}: {first_line(exc)}" if str(exc).strip() else name
         self._log.log(
             level,
-            "%s: %s: %s; trying again (every %.1f s at most while it fails).",
+            "%s: %s; trying again (every %.1f s at most while it fails).",
             what,
-            type(exc).__name__,
-            first_line(exc),
+            error,
             self._backoff.maximum,
             extra=self._extra,
         )
