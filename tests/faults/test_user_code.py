@@ -89,3 +89,11 @@ def test_leaked_threads_neither_stop_serving_nor_hold_the_exit() -> None:
         # Three non-daemon threads wait forever; the host exits anyway, on its own.
         assert code == 0, host.output
         assert time.monotonic() - started < 15
+
+
+def test_os_exit_ends_the_host_the_known_limit() -> None:
+    """os._exit ends the process at once, with no chance to catch it (README says so)."""
+    with serving(APP) as host:
+        with pytest.raises(ConnectionError):  # the process is gone before it can answer
+            get(host, "/api/hard_exit")
+        assert host.proc.wait(10) == 5
