@@ -29,6 +29,7 @@ from funchost.host.ui.dashboard import Dashboard
 from funchost.worker.frameworks import AsgiLifespan, asgi_lifespan
 from funchost.worker.indexer import FunctionSpec, index_app
 from funchost.worker.loader import LoadedApp, load_app, script_file_name
+from funchost.worker.loopwatch import LoopWatch, user_code
 from funchost.worker.runner import Runner, thread_count
 from funchost.worker.wiring import LoadedFunction, wire
 
@@ -263,10 +264,13 @@ class Host:
         startup.serving()  # the collector, off during the command's start-up, runs again
         # From here on, print() in user code becomes timestamped log lines.
         sys.stdout = logs.PrintCapture()
+        watch = LoopWatch(user_code((f.spec.name, f.spec.func) for f in self.state.functions))
+        watch.start()
         try:
             await self._stopping.wait()
             await self.shutdown()
         finally:
+            watch.stop()
             if self.options.ready_file is not None:
                 ready.clear_ready(self.options.ready_file)
             sys.stdout.flush()

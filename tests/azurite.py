@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from peer_process import terminate
 
 from funchost.host.azurite import azurite_arguments
 from funchost.host.testing.storage import free_ports
@@ -83,19 +84,24 @@ class AzuriteStartError(RuntimeError):
 
 
 def launch(
-    workdir: Path, wrap: Callable[[list[str]], list[str]] = list
+    workdir: Path,
+    wrap: Callable[[list[str]], list[str]] = list,
+    *,
+    on: Azurite | None = None,
+    on_disk: bool = False,
 ) -> tuple[subprocess.Popen[bytes], Azurite]:
     """Azurite in memory on three free loopback ports, listening; its log in ``workdir``.
 
-    ``wrap`` may prefix the command (the queue benchmark pins Azurite to a CPU).
+    ``wrap`` may prefix the command (the queue benchmark pins Azurite to a CPU). ``on`` reuses
+    a stopped Azurite's ports and ``on_disk`` keeps the data in ``workdir``, so the fault suite
+    can stop Azurite and start it again as the same service with the same messages.
     """
-    ports = free_ports(3)
+    ports = [on.blob_port, on.queue_port, on.table_port] if on else free_ports(3)
     blob, queue, table = ports
-    args = azurite_arguments(
-        {"blob": blob, "queue": queue, "table": table}.items(), ["--inMemoryPersistence"]
-    )
+    storage = ["--location", str(workdir)] if on_disk else ["--inMemoryPersistence"]
+    args = azurite_arguments({"blob": blob, "queue": queue, "table": table}.items(), storage)
     log = workdir / "azurite.log"
-    with log.open("wb") as out:
+    with log.open("ab") as out:
         proc = subprocess.Popen(wrap([str(AZURITE), *args]), cwd=workdir, stdout=out, stderr=out)
     _wait_ready(proc, ports, log)
     return proc, Azurite(blob, queue, table)
@@ -126,9 +132,9 @@ def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Azurite]:
     try:
         yield running
     finally:
-        proc.terminate()
-        try:
-            proc.wait(STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, then SIGKILL when Azurite does not exit within STOP_TIMEOUT."""
+    terminate(proc, STOP_TIMEOUT)

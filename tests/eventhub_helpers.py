@@ -13,6 +13,8 @@ from typing import Any
 
 from amqp_peer import AmqpPeer
 from azure.eventhub import EventData, EventHubConsumerClient, EventHubProducerClient
+from azure.storage.blob import ContainerClient
+from azurite import Azurite
 from conftest import Host
 from queue_helpers import lines_with
 
@@ -96,6 +98,20 @@ def read_all(peer: AmqpPeer, hub: str, count: int, timeout: float = 20.0) -> lis
     worker.join(10)
     assert len(found) >= count, f"{len(found)} of {count} events in hub {hub!r}"
     return found
+
+
+def checkpoint_blobs(azurite: Azurite, peer: AmqpPeer | int) -> dict[str, dict[str, str]]:
+    """The checkpoint blobs of hub `hub` in Azurite: name -> metadata. The namespace is the
+    host's endpoint: the peer's, or the port of a relay in front of it."""
+    container = ContainerClient.from_connection_string(
+        azurite.connection_string, "azure-webjobs-eventhub"
+    )
+    port = peer if isinstance(peer, int) else peer.port
+    prefix = f"127.0.0.1:{port}/hub/$default/checkpoint/"
+    return {
+        blob.name: dict(blob.metadata or {})
+        for blob in container.list_blobs(name_starts_with=prefix, include=["metadata"])
+    }
 
 
 def seen(host: Host) -> list[tuple[str, int, str]]:

@@ -158,9 +158,11 @@ class Invoker:
             self._record(event, invocation_id, retry_count, started, exc)
             if span is not None:
                 span.failed(exc)
-            if isinstance(exc, Exception):
+            # sys.exit() in a function ends that invocation, never the host (a SystemExit
+            # reaching the loop would stop it); cancellation propagates as it is.
+            if isinstance(exc, (Exception, SystemExit)):
                 raise InvocationFailed(str(exc)) from exc
-            raise  # cancellation and exits propagate as they are
+            raise
         else:
             self._succeeded(event, invocation_id, retry_count, started)
             return InvocationResult(invocation_id, outputs)

@@ -15,6 +15,7 @@ from funchost.config_section import Section
 
 D = TypeVar("D")
 MAX_POLLING_INTERVAL = 60.0  # QueuesOptions.MaxPollingInterval
+MESSAGE_VISIBILITY = 600.0  # QueueListener: a received message is invisible for 10 minutes
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,8 @@ class BlobsOptions:
     poison_blob_threshold: int = 5
     scan_interval: float | None = None  # None: the host's (2 s on Azurite, else 10 s)
     max_polling_interval: float = MAX_POLLING_INTERVAL
+    # How long a message a killed host held stays hidden; shortened so tests see it come back.
+    message_visibility: float = MESSAGE_VISIBILITY
 
 
 def blobs_options(host_json: Section) -> BlobsOptions:
@@ -38,6 +41,7 @@ def blobs_options(host_json: Section) -> BlobsOptions:
         poison_blob_threshold=section.integer("poisonBlobThreshold", 5, low=1),
         scan_interval=_interval(own, "scanInterval", None, 0.05),
         max_polling_interval=_interval(own, "maxPollingInterval", MAX_POLLING_INTERVAL, 0.1),
+        message_visibility=_interval(own, "messageVisibility", MESSAGE_VISIBILITY, 2.0),
     )
 
 

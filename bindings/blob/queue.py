@@ -24,6 +24,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from funchost.bindings.blob.config import MESSAGE_VISIBILITY
 from funchost.bindings.blob.paths import BlobPath
 from funchost.bindings.shared import storagequeue
 from funchost.bindings.shared.connections import Connection
@@ -41,7 +42,6 @@ log = logging.getLogger("funchost.blob")
 CATEGORY = "Host.Triggers.Blob"
 QUEUE_PREFIX = "azure-webjobs-blobtrigger-"
 POISON_QUEUE = "webjobs-blobtrigger-poison"
-VISIBILITY_TIMEOUT = 600  # QueueListener: 10 minutes, renewed at half of it
 MAX_BATCH = 32  # QueuesOptions.MaxBatchSize
 
 
@@ -123,6 +123,7 @@ class QueueOptions:
     max_degree_of_parallelism: int
     poison_threshold: int
     max_polling_interval: float
+    visibility: float = MESSAGE_VISIBILITY  # renewed at half of it
 
     @property
     def batch_size(self) -> int:
@@ -151,14 +152,14 @@ class BlobQueueSource:
     @property
     def visibility(self) -> float:
         """QueueListener: a received message is invisible for 10 minutes, renewed at half."""
-        return VISIBILITY_TIMEOUT
+        return self.options.visibility
 
     async def receive(self, limit: int) -> list[Lease]:
         """Up to limit messages; none while the queue does not exist (no blob was queued yet)."""
         from azure.core.exceptions import ResourceNotFoundError
 
         pages = self.queue.receive_messages(
-            messages_per_page=limit, max_messages=limit, visibility_timeout=VISIBILITY_TIMEOUT
+            messages_per_page=limit, max_messages=limit, visibility_timeout=int(self.visibility)
         )
         try:
             return [Lease.of(message) async for message in pages]
@@ -167,7 +168,7 @@ class BlobQueueSource:
 
     async def renew(self, lease: Lease) -> bool:
         """Keep the message invisible while its function runs (False once it is gone)."""
-        return await storagequeue.renew(self.queue, lease, VISIBILITY_TIMEOUT)
+        return await storagequeue.renew(self.queue, lease, self.visibility)
 
     async def settle(self, lease: Lease, outcome: Outcome) -> None:
         """Delete, poison or release the message (QueueProcessor.CompleteProcessingMessage)."""

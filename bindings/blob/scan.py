@@ -34,6 +34,7 @@ from funchost.bindings.blob.queue import CATEGORY, BlobTriggerMessage
 from funchost.bindings.blob.receipts import ReceiptManager, ScanInfoStore, iso, receipt_name
 from funchost.bindings.shared.connections import Connection
 from funchost.bindings.shared.drain import finish_by
+from funchost.bindings.shared.outage import Outage
 from funchost.bindings.shared.singleton import ListenerLock
 from funchost.bindings.shared.storage import blob_service_client
 
@@ -155,13 +156,15 @@ class BlobScanner:
     # --- polling ----------------------------------------------------------------------
 
     async def _scan_forever(self) -> None:
+        # One warning for an outage of the storage, not one per poll while it lasts.
+        outage = Outage(log, self.interval, max(self.interval, ERROR_RETRY), CATEGORY)
         while True:
             try:
                 await self._poll()
+                outage.succeeded("The blob scan works")
                 wait = self.interval
             except Exception as exc:
-                _error("The blob scan failed: %s; trying again.", exc)
-                wait = max(self.interval, ERROR_RETRY)
+                wait = outage.failed("The blob scan failed", exc)
             self._wake.clear()
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), wait)

@@ -54,6 +54,7 @@ class SharedBlobHost:
             options.max_degree_of_parallelism,
             options.poison_blob_threshold,
             options.max_polling_interval,
+            options.message_visibility,
         )
         self.queue = BlobQueueListener(
             queue, self._poison_queue, queue_options, self._blob_changed, _blob_properties

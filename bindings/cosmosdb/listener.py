@@ -43,6 +43,7 @@ from funchost.bindings.cosmosdb.feed import FeedRange, Page, StartFrom, read_pag
 from funchost.bindings.cosmosdb.leases import Lease, LeaseLost, LeaseStore
 from funchost.bindings.shared.drain import finish_by
 from funchost.bindings.shared.failures import first_line
+from funchost.bindings.shared.outage import Outage
 
 if TYPE_CHECKING:
     from azure.cosmos.aio import ContainerProxy, CosmosClient
@@ -88,6 +89,8 @@ class CosmosDBTriggerListener:
         self._wake: asyncio.Event | None = None
         self._store: LeaseStore | None = None
         self._container_rid = ""
+        # Every range reader and the balancing share one account: one warning per outage.
+        self._outage = Outage(log, RESTART_DELAY / 5, RESTART_DELAY, CATEGORY)
 
     def describe(self, base_url: str) -> Description:
         """The trigger type, as Core Tools lists non-HTTP functions."""
@@ -137,7 +140,7 @@ class CosmosDBTriggerListener:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                self._log_error("could not read the change feed", exc)
+                self._outage.failed(self._where("could not read the change feed"), exc)
                 await self._sleep(RESTART_DELAY)
 
     def _client(self, connection: CosmosConnection) -> CosmosClient:
@@ -314,12 +317,15 @@ class CosmosDBTriggerListener:
 
         feed_range = FeedRange(self._container_rid, *lease.bounds)
         try:
-            return await read_page(
+            page = await read_page(
                 monitored, feed_range, continuation, self._start, self.config.max_items
             )
         except AzureError as exc:  # the service's answer or no answer: read again after a pause
-            self._log_error(f"could not read range '{lease.token}'", exc, logging.WARNING)
+            what = self._where(f"could not read range '{lease.token}'")
+            await self._sleep(self._outage.failed(what, exc))
             return None
+        self._outage.succeeded(self._where("reads the change feed"))
+        return page
 
     async def _run_batch(self, items: list[dict[str, Any]]) -> bool:
         """One invocation in a task of the listener's; False when it was cancelled."""
@@ -378,15 +384,17 @@ class CosmosDBTriggerListener:
             extra={"category": CATEGORY},
         )
 
-    def _log_error(self, what: str, exc: BaseException, level: int = logging.ERROR) -> None:
-        log.log(
-            level,
-            "Function '%s' %s on container '%s' (database '%s') in %s: %s: %s",
-            self.setup.function_name,
-            what,
-            self.config.container,
-            self.config.database,
-            self.setup.monitored.where,
+    def _where(self, what: str) -> str:
+        """``what`` the function did, with the container, database and account."""
+        return (
+            f"Function '{self.setup.function_name}' {what} on container '{self.config.container}'"
+            f" (database '{self.config.database}') in {self.setup.monitored.where}"
+        )
+
+    def _log_error(self, what: str, exc: BaseException) -> None:
+        log.error(
+            "%s: %s: %s",
+            self._where(what),
             type(exc).__name__,
             first_line(exc),
             extra={"category": CATEGORY},

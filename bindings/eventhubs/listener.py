@@ -230,21 +230,33 @@ class EventHubTriggerListener:
     async def _invoke_all(self, partition: Partition, events: list[Any]) -> None:
         config = self.config
         details = trigger_details(events, partition.partition_id, single=not config.many)
+        where = f"partition '{partition.partition_id}'"
         if config.many:
-            await self._invoke(partial(batch_event, events, partition, config.shape, details))
+            build = partial(batch_event, events, partition, config.shape, details)
+            await self._invoke(build, f"{where}, sequence numbers {details['SequenceNumber']}")
             return
         for event in events:
-            await self._invoke(partial(single_event, event, partition, config.shape, details))
+            build = partial(single_event, event, partition, config.shape, details)
+            await self._invoke(build, f"{where}, sequence number {event.sequence_number}")
 
-    async def _invoke(self, build: Callable[[], TriggerEvent]) -> None:
+    async def _invoke(self, build: Callable[[], TriggerEvent], events: str) -> None:
         """One invocation; whatever becomes of it, the batch is checkpointed all the same."""
         try:
             event = build()
         except Exception as exc:  # an event the binding cannot hand over: as a failed binding
             self._log_error("could not bind an event", exc)
             return
-        with contextlib.suppress(Exception):  # a failure is the worker's to log
+        try:
             await self._dispatch(event)
+        except Exception:  # the worker logged the failure; this line says what becomes of it
+            log.warning(
+                "Function '%s' failed for the events of %s; they are checkpointed past all the "
+                "same (Event Hubs has no poison queue: the function must keep what it cannot "
+                "process, as with the Functions host).",
+                self.config.function_name,
+                events,
+                extra={"category": CATEGORY},
+            )
 
     async def _checkpoint(self, context: PartitionContext, event: Any) -> None:
         """Checkpoint in a task stop() waits for: a cancelled caller never cuts it short."""

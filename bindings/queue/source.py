@@ -179,7 +179,7 @@ class QueueSource:
         if self.poison is None:
             return  # HandlePoisonMessageAsync does nothing without a poison queue
         await storagequeue.move_to_poison(
-            self.queue, lease, self.poison, self.options.max_dequeue_count
+            self.queue, lease, self.poison, self.options.max_dequeue_count, self.function_name
         )
 
     async def release(self, lease: Lease) -> None:

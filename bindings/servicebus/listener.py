@@ -277,6 +277,7 @@ class ServiceBusTriggerListener:
             if succeeded:
                 await receiver.complete_message(message)
             else:
+                self._abandoning(message)
                 await receiver.abandon_message(message)
         except Exception as exc:
             self._settle_failed(message, "complete" if succeeded else "abandon", exc)
@@ -429,6 +430,14 @@ class ServiceBusTriggerListener:
         if self._failing:
             self._failing = False
             self._log(logging.INFO, "receiving again")
+
+    def _abandoning(self, message: ServiceBusReceivedMessage) -> None:
+        self._log(
+            logging.INFO,
+            f"message '{message.message_id}' failed (delivery count {message.delivery_count}); "
+            "abandoned: Service Bus delivers it again, and dead-letters it once its delivery "
+            "count reaches the entity's MaxDeliveryCount",
+        )
 
     def _settle_failed(
         self, message: ServiceBusReceivedMessage, action: str, exc: Exception

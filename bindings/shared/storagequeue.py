@@ -91,13 +91,23 @@ async def delete(queue: QueueClient, lease: Lease) -> None:
 
 
 async def move_to_poison(
-    queue: QueueClient, lease: Lease, poison: QueueClient, max_dequeue_count: int
+    queue: QueueClient,
+    lease: Lease,
+    poison: QueueClient,
+    max_dequeue_count: int,
+    function: str | None = None,
 ) -> None:
     """Copy the message as it is stored to the poison queue, then delete it."""
+    # The extension's line, then which function and message (it names neither).
+    whose = f"Function '{function}', message" if function else "Message"
     log.warning(
-        "Message has reached MaxDequeueCount of %d. Moving message to queue '%s'.",
+        "Message has reached MaxDequeueCount of %d. Moving message to queue '%s'. (%s '%s' "
+        "of queue '%s')",
         max_dequeue_count,
         poison.queue_name,
+        whose,
+        lease.message.id,
+        queue.queue_name,
         extra={"category": CATEGORY},
     )
     await send_creating_queue(poison, lease.message.content)

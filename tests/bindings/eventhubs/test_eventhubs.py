@@ -15,10 +15,9 @@ from pathlib import Path
 
 import pytest
 from amqp_peer import AmqpPeer, amqp_peer
-from azure.storage.blob import ContainerClient
 from azurite import Azurite
 from conftest import APPS, StartHost
-from eventhub_helpers import OPTION, eh_env, read_all, send, spread, wait_seen
+from eventhub_helpers import OPTION, checkpoint_blobs, eh_env, read_all, send, spread, wait_seen
 from http_helpers import call
 from queue_helpers import lines_with, logged, wait_lines
 
@@ -36,18 +35,6 @@ def peer() -> Iterator[AmqpPeer]:
 
 def storage_env(azurite: Azurite, peer: AmqpPeer, **hubs: str) -> dict[str, str]:
     return {"AzureWebJobsStorage": azurite.connection_string, **eh_env(peer, **hubs)}
-
-
-def checkpoint_blobs(azurite: Azurite, peer: AmqpPeer) -> dict[str, dict[str, str]]:
-    """The checkpoint blobs of hub `hub` in Azurite: name -> metadata."""
-    container = ContainerClient.from_connection_string(
-        azurite.connection_string, "azure-webjobs-eventhub"
-    )
-    prefix = f"127.0.0.1:{peer.port}/hub/$default/checkpoint/"
-    return {
-        blob.name: dict(blob.metadata or {})
-        for blob in container.list_blobs(name_starts_with=prefix, include=["metadata"])
-    }
 
 
 def test_events_from_four_partitions_are_all_processed_and_checkpointed(
