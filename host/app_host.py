@@ -88,6 +88,9 @@ class Host:
         self.loaded_app: LoadedApp | None = None
         self.lifespan: AsgiLifespan | None = None
         self._unavailable_kinds: dict[str, str | None] = {}
+        # supervisor/: a new generation's listeners wait for the old one to exit (SIGUSR1).
+        self._held = options.worker is not None and options.worker.hold_triggers
+        self._releasing: asyncio.Task[None] | None = None
 
     def load(self) -> LoadState:
         """Import, index and wire the app; whole-app and per-function errors are recorded."""
@@ -177,6 +180,8 @@ class Host:
         With --port 0 the port is the system's choice, known only once the socket listens,
         and the report's URLs must name it: then ``serve`` prints it (unless ``now``).
         """
+        if not self.speaks:
+            return
         if self.options.port == 0 and not now:
             self._pending_report = note
             return
@@ -184,6 +189,11 @@ class Host:
 
         self.options.out.write(render(self.state, self.options.base_url) + note)
         self.options.out.flush()
+
+    @property
+    def speaks(self) -> bool:
+        """Whether this process prints the report: one host, or the first of its workers."""
+        return self.options.worker is None or self.options.worker.index == 0
 
     def enforce_auth(self) -> Path | None:
         """Load keys when auth is enforced; returns the secrets folder, None when off."""
@@ -205,7 +215,9 @@ class Host:
         """
         await self._start_lifespan()  # frameworks: before the socket listens
         try:
-            port = await self.server.start(self.options.address, self.options.port)
+            worker = self.options.worker
+            sock = None if worker is None else worker.listening_socket()
+            port = await self.server.start(self.options.address, self.options.port, sock)
             # --port 0: the port the system chose is the one every URL and the report show.
             self.options = replace(self.options, port=port)
             if self._pending_report is not None:
@@ -218,14 +230,15 @@ class Host:
 
     async def serve(self, started: float) -> None:
         """Start listening and every listener, report, then run until asked to stop."""
-        await self.open()
+        await self.open(triggers=not self._held)
         # As Core Tools: function code building its own URLs reads this; a platform's wins.
         os.environ.setdefault("WEBSITE_HOSTNAME", f"localhost:{self.options.port}")
         elapsed = round((time.perf_counter() - started) * 1000)
-        self.options.out.write(
-            f"Host started in {elapsed} ms, listening on {self.options.base_url}\n"
-        )
-        self.options.out.flush()
+        if self.speaks:
+            self.options.out.write(
+                f"Host started in {elapsed} ms, listening on {self.options.base_url}\n"
+            )
+            self.options.out.flush()
         self._mark_ready()
         startup.serving()  # the collector, off during the command's start-up, runs again
         # From here on, print() in user code becomes timestamped log lines.
@@ -244,6 +257,15 @@ class Host:
         if self.options.ready_file is not None:
             url = ready.connect_url(self.options.address, self.options.port)
             ready.write_ready(self.options.ready_file, url)
+        if self.options.worker is not None:
+            self.options.worker.notify_ready()
+
+    def release_triggers(self) -> None:
+        """SIGUSR1 from the supervisor: the previous generation exited; start the listeners."""
+        if self._held:
+            self._held = False
+            start = listeners.start_all(self.state.functions)
+            self._releasing = asyncio.get_running_loop().create_task(start)
 
     # --- frameworks (worker/frameworks.py): the ASGI lifespan of an AsgiFunctionApp ---------
 
@@ -283,6 +305,8 @@ class Host:
         """Stop intake, let in-flight work finish by one deadline, then close everything."""
         log.info("Stopping host...")
         timeout = self.options.shutdown_timeout
+        if self._releasing is not None:  # listeners still starting are stopped once started
+            await asyncio.gather(self._releasing, return_exceptions=True)
         # One budget for all: triggers and HTTP requests drain side by side, not one by one.
         await asyncio.gather(
             listeners.stop_all(self.state.functions, listeners.deadline_after(timeout)),

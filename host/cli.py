@@ -30,6 +30,9 @@ from funchost.host.options import (
     StartOptions,
 )
 from funchost.host.report import render
+from funchost.host.supervisor import start as supervisor
+from funchost.host.supervisor.multiprocess import NeverStarted
+from funchost.host.supervisor.slot import worker_slot
 from funchost.worker.indexer import index_app
 from funchost.worker.loader import load_app, script_file_name
 
@@ -160,6 +163,27 @@ def _add_start_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_supervisor_options(parser: argparse.ArgumentParser) -> None:
+    """--reload and --workers: more than one process (host/supervisor/)."""
+    reload = os.environ.get("FUNCHOST_RELOAD", "").strip()
+    parser.add_argument(
+        "--reload",
+        action=argparse.BooleanOptionalAction,
+        default=_env_flag("FUNCHOST_RELOAD") if reload else None,
+        help="restart the app in a fresh process when a .py file, host.json or "
+        "local.settings.json under the script root is saved (default: on when stdout is "
+        "a terminal) [env: FUNCHOST_RELOAD]",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        default=_env_number("FUNCHOST_WORKERS", int),
+        help="serve from N processes sharing the port (default: the app setting "
+        "FUNCTIONS_WORKER_PROCESS_COUNT, else 1) [env: FUNCHOST_WORKERS]",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser; every option also reads an environment variable."""
     parser = argparse.ArgumentParser(
@@ -174,6 +198,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(start)
     _add_start_options(start)
     ci.add_start_options(start)
+    _add_supervisor_options(start)
     check = sub.add_parser("check", help="index and validate the app without serving (for CI)")
     _add_common(check)
     check.add_argument(
@@ -214,7 +239,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_OK if ci.invoke(args) else EXIT_CRASHED
         if args.command == "deploy":
             return _deploy(args)
-        return _start(args, started)
+        return _start(args, started, sys.argv[1:] if argv is None else list(argv))
     except FunchostError as exc:
         print(f"funchost: {exc}", file=sys.stderr)
         return EXIT_NOT_STARTED
@@ -222,6 +247,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _options(args: argparse.Namespace, config: Config | None = None) -> StartOptions:
     root = Path(args.script_root).resolve()
+    worker = worker_slot(os.environ)  # under a supervisor, which owns Azurite and the ready file
     # azurite=False: `check` judges the app, not whether this machine has the emulators.
     options = StartOptions(
         script_root=root, functions=tuple(args.functions), verbose=args.verbose, azurite=False
@@ -236,12 +262,13 @@ def _options(args: argparse.Namespace, config: Config | None = None) -> StartOpt
         cors=config.local.cors if cors is None else cors,
         cors_credentials=args.cors_credentials or config.local.cors_credentials,
         json_logs=args.json_logs,
-        ready_file=None if args.ready_file is None else Path(args.ready_file).resolve(),
+        ready_file=None if args.ready_file is None or worker else Path(args.ready_file).resolve(),
         # The report and "Host started" lines become JSON too: every stdout line parses.
         out=cast(TextIO, logs.JsonLines(sys.stdout)) if args.json_logs else sys.stdout,
         strict=args.strict,
         enable_auth=args.enable_auth,
-        azurite=not args.no_azurite,
+        azurite=not args.no_azurite and worker is None,
+        worker=worker,
         shutdown_timeout=(
             DEFAULT_SHUTDOWN_TIMEOUT if args.shutdown_timeout is None else args.shutdown_timeout
         ),
@@ -328,11 +355,14 @@ def _python_app(config: Config) -> Config:
     return config
 
 
-def _start(args: argparse.Namespace, started: float) -> int:
+def _start(args: argparse.Namespace, started: float, argv: list[str]) -> int:
     options, config = configured(args)
     if options.ready_file is not None:
         ready.clear_ready(options.ready_file)  # a previous run's must not say ready
     _configure_logging(config, options)
+    plan = supervisor.plan(args.workers, args.reload, config.settings)
+    if plan.supervised and options.worker is None:
+        return _supervise(options, config, plan, argv)
     host = Host(options, config)
     state = host.load()
     secrets = host.enforce_auth()
@@ -341,7 +371,8 @@ def _start(args: argparse.Namespace, started: float) -> int:
         if secrets is None
         else f"Auth is enforced: function keys are checked (keys in {secrets}).\n"
     )
-    if state.app_error is not None and options.strict:
+    rejected = options.worker is not None and options.worker.reject_broken
+    if state.app_error is not None and (options.strict or rejected):
         host.report(note, now=True)
         return EXIT_NOT_STARTED
     host.report(note)
@@ -352,11 +383,7 @@ def _start(args: argparse.Namespace, started: float) -> int:
     except AppLoadError:
         return EXIT_NOT_STARTED  # --strict and the app failed at start-up: already reported
     except OSError as exc:
-        print(
-            f"funchost: cannot listen on {options.address}:{options.port}: {exc.strerror}; "
-            f"pass --port (or FUNCHOST_PORT) to use another port",
-            file=sys.stderr,
-        )
+        print(supervisor.cannot_listen(options, exc), file=sys.stderr)
         return EXIT_NOT_STARTED
     except Exception:
         logging.getLogger("funchost.host").exception("The host crashed.")
@@ -364,6 +391,25 @@ def _start(args: argparse.Namespace, started: float) -> int:
     finally:
         if emulator is not None:
             emulator.stop()  # after the host: its listeners released their leases
+    return EXIT_OK
+
+
+def _supervise(
+    options: StartOptions, config: Config, plan: supervisor.Plan, argv: list[str]
+) -> int:
+    """Serve from worker processes (host/supervisor/); Azurite is started here, once."""
+    emulator = None
+    if options.azurite and not azurite.ports_in_use():
+        host = Host(options, config)  # loaded only to learn which emulators its functions use
+        host.load()
+        emulator = _start_azurite(host, options)
+    try:
+        supervisor.serve(options, plan, argv)
+    except NeverStarted:
+        return EXIT_NOT_STARTED  # the workers (or the bind) said why
+    finally:
+        if emulator is not None:
+            emulator.stop()  # after the workers: their listeners released their leases
     return EXIT_OK
 
 
@@ -416,6 +462,8 @@ async def _serve(host: Host, started: float) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):  # Windows has no add_signal_handler
             loop.add_signal_handler(sig, on_signal)
+    if host.options.worker is not None:  # its supervisor says when the triggers may start
+        loop.add_signal_handler(signal.SIGUSR1, host.release_triggers)
     await host.serve(started)
 
 

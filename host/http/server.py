@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, cast
 
@@ -65,20 +66,25 @@ class HttpServer:
 
     # --- serving -----------------------------------------------------------------------
 
-    async def start(self, host: str, port: int) -> int:
-        """Bind and start accepting; returns the port it listens on once it does (0 picks one)."""
+    async def start(self, host: str, port: int, sock: socket.socket | None = None) -> int:
+        """Bind and start accepting; returns the port it listens on once it does (0 picks one).
+
+        ``sock``: a socket that already listens (a supervisor's, shared by its workers).
+        """
         handler: WebHandler = self._route_web_request
         for middleware in reversed(self.middlewares):  # the first one listed runs first
             handler = _chained(middleware, handler)
         self._middleware_chain = handler
         loop = asyncio.get_running_loop()
         batch = WriteBatch(loop)
-        self._server = await loop.create_server(
-            lambda: HttpConnection(loop, self._serve, self._connections, batch),
-            host,
-            port,
-            backlog=128,
-        )
+
+        def connection() -> HttpConnection:
+            return HttpConnection(loop, self._serve, self._connections, batch)
+
+        if sock is None:
+            self._server = await loop.create_server(connection, host, port, backlog=128)
+        else:
+            self._server = await loop.create_server(connection, sock=sock, backlog=128)
         return int(self._server.sockets[0].getsockname()[1])
 
     async def stop(self, grace: float) -> None:

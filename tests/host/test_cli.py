@@ -49,6 +49,8 @@ def test_help_names_an_environment_variable_for_every_option() -> None:
         "--enable-auth",
         "--no-azurite",
         "--ready-file",
+        "--reload",
+        "--workers",
     }
     flat = " ".join(result.stdout.split())
     for option in options:

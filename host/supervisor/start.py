@@ -1,0 +1,153 @@
+"""``funchost start --reload`` / ``--workers N``: whether to supervise, and the supervisor's run.
+
+The count follows the Functions host: FUNCTIONS_WORKER_PROCESS_COUNT, where a missing or
+non-positive value means 1 and more than 10 is capped at 10 (RpcFunctionInvocationDispatcher's
+MaxProcessCount); ``--workers`` (FUNCHOST_WORKERS) overrides it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import socket
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from funchost.errors import ConfigError
+from funchost.host.ci import ready
+from funchost.host.options import StartOptions
+from funchost.host.supervisor.multiprocess import NeverStarted, Supervisor, SupervisorOptions
+from funchost.host.supervisor.watchfilesreload import watch
+from funchost.host.supervisor.workers import WorkerCommand
+
+log = logging.getLogger("funchost.supervisor")
+PROCESS_COUNT = "FUNCTIONS_WORKER_PROCESS_COUNT"
+MAX_PROCESS_COUNT = 10  # the Functions host's cap on FUNCTIONS_WORKER_PROCESS_COUNT
+BACKLOG = 128  # as the single-process server's
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How ``funchost start`` runs: how many workers, and whether saves reload them."""
+
+    workers: int
+    reload: bool
+
+    @property
+    def supervised(self) -> bool:
+        """One process serving, no reload: the plain host, no supervisor."""
+        return self.reload or self.workers > 1
+
+
+def plan(workers_flag: int | None, reload_flag: bool | None, settings: Mapping[str, str]) -> Plan:
+    """The flags (or their variables), else the app setting; reload defaults to a terminal's."""
+    reload = sys.stdout.isatty() if reload_flag is None else reload_flag
+    return Plan(worker_count(workers_flag, settings), reload)
+
+
+def worker_count(flag: int | None, settings: Mapping[str, str]) -> int:
+    """--workers, else FUNCTIONS_WORKER_PROCESS_COUNT as the Functions host reads it."""
+    if flag is not None:
+        if flag < 1:
+            raise ConfigError("command line", "--workers / FUNCHOST_WORKERS", flag, "1 or more")
+        return flag
+    raw = settings.get(PROCESS_COUNT, "").strip()
+    if not raw:
+        return 1
+    try:
+        count = int(raw)
+    except ValueError:
+        raise ConfigError("app setting", PROCESS_COUNT, raw, "a whole number, 1-10") from None
+    if count > MAX_PROCESS_COUNT:
+        log.warning("%s is %d; the Functions host caps it at %d.", PROCESS_COUNT, count, 10)
+    return min(max(count, 1), MAX_PROCESS_COUNT)
+
+
+def listening_socket(address: str, port: int) -> socket.socket:
+    """Bind and listen as the single-process server does; the workers inherit it."""
+    infos = socket.getaddrinfo(
+        address or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+    )
+    family, kind, proto, _, where = infos[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if family == socket.AF_INET6:  # as asyncio: an IPv6 bind does not take IPv4 too
+            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        sock.bind(where)
+        sock.listen(BACKLOG)
+    except OSError:
+        sock.close()
+        raise
+    sock.set_inheritable(True)
+    return sock
+
+
+def serve(options: StartOptions, plan: Plan, argv: Sequence[str]) -> None:
+    """Bind, run the workers until stopped; NeverStarted when they could not start."""
+    try:
+        sock = listening_socket(options.address, options.port)
+    except OSError as exc:
+        print(cannot_listen(options, exc), file=sys.stderr)
+        raise NeverStarted from None
+    settings = SupervisorOptions(
+        count=plan.workers,
+        shutdown_timeout=options.shutdown_timeout,
+        strict=options.strict,
+        ready_file=options.ready_file,
+        url=ready.connect_url(options.address, sock.getsockname()[1]),
+    )
+    root = options.script_root if plan.reload else None
+    try:
+        asyncio.run(supervise(argv, sock, settings, root))
+    finally:
+        sock.close()
+
+
+def cannot_listen(options: StartOptions, exc: OSError) -> str:
+    """The error when the port cannot be had, one process or many."""
+    return (
+        f"funchost: cannot listen on {options.address}:{options.port}: {exc.strerror}; "
+        f"pass --port (or FUNCHOST_PORT) to use another port"
+    )
+
+
+async def supervise(
+    argv: Sequence[str], sock: socket.socket, options: SupervisorOptions, root: Path | None
+) -> None:
+    """Run the workers until SIGTERM/SIGINT; SIGHUP (and saves under ``root``) reload them."""
+    supervisor = Supervisor(WorkerCommand(argv, sock), options)
+    _handle_signals(supervisor)
+    watcher = None
+    if root is not None:
+        watcher = asyncio.get_running_loop().create_task(watch(root, supervisor.request_reload))
+    try:
+        await supervisor.run()
+    finally:
+        if watcher is not None:
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
+
+
+def _handle_signals(supervisor: Supervisor) -> None:
+    loop = asyncio.get_running_loop()
+    presses = 0
+
+    def stop() -> None:
+        # The handler only sets a flag; a second signal kills the workers and exits.
+        nonlocal presses
+        presses += 1
+        if presses > 1:
+            supervisor.kill_all()
+            os._exit(1)
+        supervisor.request_stop()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop)
+    loop.add_signal_handler(signal.SIGHUP, supervisor.request_reload, "SIGHUP")

@@ -1,0 +1,138 @@
+"""One worker process: started on the supervisor's socket, watched, told to stop.
+
+A worker is ``python -m funchost start …`` with the supervisor's variables (slot.py). Its
+stdout and stderr come back through pipes and are written on whole lines only, so the lines
+of N workers (``--json-logs`` documents included) never interleave mid-line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import BinaryIO
+
+from funchost.host.azurite import die_with_parent
+from funchost.host.supervisor.slot import READY, slot_environ
+
+_CHUNK = 65536
+
+
+@dataclass(frozen=True)
+class WorkerCommand:
+    """How every worker is started: the command line and the socket they share."""
+
+    argv: Sequence[str]  # ``funchost start``'s own arguments
+    sock: socket.socket
+
+    def command(self) -> list[str]:
+        """The same ``start`` as a single process: no reload, one worker (the last flag wins)."""
+        return [sys.executable, "-m", "funchost", *self.argv, "--no-reload", "--workers", "1"]
+
+
+@dataclass(eq=False)
+class Worker:
+    """A started worker process and what is known of it."""
+
+    index: int
+    process: asyncio.subprocess.Process
+    ready: asyncio.Future[bool]  # True once it serves; False if it exited first
+    started: float = field(default_factory=time.monotonic)
+    relays: list[asyncio.Task[None]] = field(default_factory=list)
+
+    @property
+    def pid(self) -> int:
+        """The process id (what a function returning os.getpid() answers)."""
+        return self.process.pid
+
+    def signal(self, sig: int) -> None:
+        """Send a signal unless it has exited."""
+        if self.process.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                self.process.send_signal(sig)
+
+    async def stop(self, grace: float) -> int:
+        """SIGTERM (the worker drains), then SIGKILL after ``grace`` s; its exit code."""
+        self.signal(signal.SIGTERM)
+        try:
+            code = await asyncio.wait_for(self.process.wait(), grace)
+        except asyncio.TimeoutError:
+            self.signal(signal.SIGKILL)
+            code = await self.process.wait()
+        await asyncio.gather(*self.relays, return_exceptions=True)
+        return code
+
+
+async def spawn(
+    spec: WorkerCommand, index: int, *, hold_triggers: bool, reject_broken: bool
+) -> Worker:
+    """Start worker ``index`` on the shared socket; its ``ready`` resolves once it serves."""
+    loop = asyncio.get_running_loop()
+    ready_read, ready_write = os.pipe()
+    fd = spec.sock.fileno()
+    env = dict(os.environ)
+    env.update(
+        slot_environ(
+            index, fd, ready_write, hold_triggers=hold_triggers, reject_broken=reject_broken
+        )
+    )
+    env["PYTHONUNBUFFERED"] = "1"  # its lines reach the relay as they are written
+    try:
+        process = await asyncio.create_subprocess_exec(
+            *spec.command(),
+            env=env,
+            pass_fds=(fd, ready_write),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,  # a Ctrl+C reaches the supervisor, which stops them in order
+            preexec_fn=die_with_parent(),
+        )
+    finally:
+        os.close(ready_write)  # the child's copy is the only one: EOF when it exits
+    worker = Worker(index, process, _ready_future(loop, ready_read))
+    assert process.stdout is not None and process.stderr is not None
+    worker.relays += [
+        loop.create_task(relay(process.stdout, sys.stdout.buffer)),
+        loop.create_task(relay(process.stderr, sys.stderr.buffer)),
+    ]
+    return worker
+
+
+def _ready_future(loop: asyncio.AbstractEventLoop, fd: int) -> asyncio.Future[bool]:
+    """True when the worker writes its ready line, False when the pipe closes without it."""
+    future: asyncio.Future[bool] = loop.create_future()
+
+    def readable() -> None:
+        loop.remove_reader(fd)
+        try:
+            said = os.read(fd, len(READY))
+        finally:
+            os.close(fd)
+        if not future.done():
+            future.set_result(said == READY)
+
+    loop.add_reader(fd, readable)
+    return future
+
+
+async def relay(source: asyncio.StreamReader, target: BinaryIO) -> None:
+    """Copy a worker's output to ours, complete lines at a time."""
+    pending = b""
+    while chunk := await source.read(_CHUNK):
+        pending += chunk
+        cut = pending.rfind(b"\n") + 1
+        if cut:
+            target.write(pending[:cut])
+            target.flush()
+            pending = pending[cut:]
+    if pending:  # its last words had no newline
+        target.write(pending + b"\n")
+        target.flush()
