@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import sys
@@ -23,6 +24,7 @@ from funchost.host.http import limits as http_limits
 from funchost.host.http.keys import load_keys, secrets_dir
 from funchost.host.http.server import HttpServer
 from funchost.host.options import StartOptions
+from funchost.host.supervisor.slot import HandedConnections
 from funchost.worker.frameworks import AsgiLifespan, asgi_lifespan
 from funchost.worker.indexer import FunctionSpec, index_app
 from funchost.worker.loader import LoadedApp, load_app, script_file_name
@@ -216,8 +218,9 @@ class Host:
         await self._start_lifespan()  # frameworks: before the socket listens
         try:
             worker = self.options.worker
-            sock = None if worker is None else worker.listening_socket()
-            port = await self.server.start(self.options.address, self.options.port, sock)
+            handed = None if worker is None else functools.partial(HandedConnections, worker)
+            port = self.options.port if worker is None else worker.port
+            port = await self.server.start(self.options.address, port, handed)
             # --port 0: the port the system chose is the one every URL and the report show.
             self.options = replace(self.options, port=port)
             if self._pending_report is not None:

@@ -14,9 +14,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import socket
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Protocol, cast
 
 from aiohttp import hdrs, web
 from aiohttp.http import HttpVersion11, RawRequestMessage
@@ -42,6 +41,16 @@ WebHandler = Callable[[web.BaseRequest], Awaitable[web.StreamResponse]]
 # A middleware gets the request and the rest of the chain, as aiohttp's do.
 Middleware = Callable[[web.BaseRequest, WebHandler], Awaitable[web.StreamResponse]]
 
+
+class Closable(Protocol):
+    """What serves connections accepted elsewhere (a supervisor's workers: host/supervisor)."""
+
+    def close(self) -> None:
+        """Stop taking new connections."""
+        ...
+
+
+Handed = Callable[[Callable[[], asyncio.Protocol]], Closable]
 MAX_BODY_BYTES = 100 * 1024 * 1024
 # After the drain, idle keep-alive connections get this long to close.
 _CLOSE_TIMEOUT = 2.0
@@ -57,7 +66,7 @@ class HttpServer:
         # What the bindings register their routes, webhooks and system routes on; "/" is
         # ``home`` when no function claims it.
         self.routes = RouteResolver(route_prefix, self._admin_api, home)
-        self._server: asyncio.AbstractServer | None = None
+        self._server: asyncio.AbstractServer | Closable | None = None
         self._connections: set[HttpConnection] = set()
         # aiohttp's way: the middlewares around _route_web_request, chained by start().
         self._middleware_chain: WebHandler = self._route_web_request
@@ -66,10 +75,10 @@ class HttpServer:
 
     # --- serving -----------------------------------------------------------------------
 
-    async def start(self, host: str, port: int, sock: socket.socket | None = None) -> int:
+    async def start(self, host: str, port: int, handed: Handed | None = None) -> int:
         """Bind and start accepting; returns the port it listens on once it does (0 picks one).
 
-        ``sock``: a socket that already listens (a supervisor's, shared by its workers).
+        ``handed``: no bind; connections a supervisor accepted on ``port`` are served instead.
         """
         handler: WebHandler = self._route_web_request
         for middleware in reversed(self.middlewares):  # the first one listed runs first
@@ -81,11 +90,12 @@ class HttpServer:
         def connection() -> HttpConnection:
             return HttpConnection(loop, self._serve, self._connections, batch)
 
-        if sock is None:
-            self._server = await loop.create_server(connection, host, port, backlog=128)
-        else:
-            self._server = await loop.create_server(connection, sock=sock, backlog=128)
-        return int(self._server.sockets[0].getsockname()[1])
+        if handed is not None:
+            self._server = handed(connection)
+            return port
+        server = await loop.create_server(connection, host, port, backlog=128)
+        self._server = server
+        return int(server.sockets[0].getsockname()[1])
 
     async def stop(self, grace: float) -> None:
         """Stop accepting, wait up to ``grace`` s for requests in flight, cancel the rest."""

@@ -1,4 +1,10 @@
-"""The supervisor: N workers on one socket, replaced when they die, swapped on reload.
+"""The supervisor: N workers behind one socket, replaced when they die, swapped on reload.
+
+The supervisor accepts every connection and hands it to the next worker in turn (its file
+descriptor through a Unix socket). Workers sharing the listening socket instead would each
+take whatever arrives while their event loop is free, so two requests for a busy ``def``
+function could queue in one worker while the other idles; handed over in turn, two
+concurrent requests always reach two workers. Keep-alive connections stay with their worker.
 
 Workers run as a generation. A reload (a save under --reload, or SIGHUP) starts a whole new
 generation beside the old one; only when every new worker serves is the old generation told
@@ -14,6 +20,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import socket
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -30,6 +37,7 @@ MAX_RESTART_DELAY = 10.0
 _RESTART_DELTA = 0.5
 # Past the shutdown timeout, a worker gets this long to close connections and exit.
 _EXIT_MARGIN = 5.0
+_NO_WORKER_WAIT = 0.05
 
 
 class NeverStarted(Exception):
@@ -50,8 +58,12 @@ class SupervisorOptions:
 class Supervisor:
     """Keeps ``count`` workers serving until asked to stop."""
 
-    def __init__(self, spec: WorkerCommand, options: SupervisorOptions) -> None:
+    def __init__(
+        self, spec: WorkerCommand, sock: socket.socket, options: SupervisorOptions
+    ) -> None:
         self.spec = spec
+        self.sock = sock
+        self._turn = 0  # the worker the next connection goes to
         self.options = options
         self.current: list[Worker] = []
         self._backoff = [
@@ -92,13 +104,36 @@ class Supervisor:
             len(first),
             ", ".join(str(w.pid) for w in first),
         )
+        accepting = asyncio.get_running_loop().create_task(self._accept())
         if self.options.ready_file is not None:
             ready.write_ready(self.options.ready_file, self.options.url)
         try:
             async for reasons in self._reload_requests():
                 await self.reload(reasons)
         finally:
+            accepting.cancel()
+            await asyncio.gather(accepting, return_exceptions=True)
             await self._stop_all()
+
+    async def _accept(self) -> None:
+        """Accept connections and hand each to a serving worker."""
+        loop = asyncio.get_running_loop()
+        self.sock.setblocking(False)
+        while True:
+            conn, _ = await loop.sock_accept(self.sock)
+            with conn:  # the worker has its own copy once handed
+                while not self._hand(conn):
+                    await asyncio.sleep(_NO_WORKER_WAIT)  # all dead or full: one is replaced soon
+
+    def _hand(self, conn: socket.socket) -> bool:
+        """Give the connection to the next serving worker that takes it, in turn."""
+        count = len(self.current)
+        for step in range(count):
+            worker = self.current[(self._turn + step) % count]
+            if worker.serving and worker.hand(conn):
+                self._turn = (self._turn + step + 1) % count
+                return True
+        return False
 
     async def _reload_requests(self) -> AsyncIterator[list[str]]:
         """Each batch of reload reasons, until stopping."""
@@ -186,6 +221,7 @@ class Supervisor:
 
     async def _stop_all(self) -> None:
         log.info("Stopping %d worker(s)...", len(self.current))
+        self.sock.close()  # as one process's server.close(): new connections are refused
         await self._retire(self.current)
         for task in list(self._tasks):
             task.cancel()

@@ -69,7 +69,7 @@ def worker_count(flag: int | None, settings: Mapping[str, str]) -> int:
 
 
 def listening_socket(address: str, port: int) -> socket.socket:
-    """Bind and listen as the single-process server does; the workers inherit it."""
+    """Bind and listen as the single-process server does."""
     infos = socket.getaddrinfo(
         address or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
     )
@@ -84,7 +84,6 @@ def listening_socket(address: str, port: int) -> socket.socket:
     except OSError:
         sock.close()
         raise
-    sock.set_inheritable(True)
     return sock
 
 
@@ -121,7 +120,8 @@ async def supervise(
     argv: Sequence[str], sock: socket.socket, options: SupervisorOptions, root: Path | None
 ) -> None:
     """Run the workers until SIGTERM/SIGINT; SIGHUP (and saves under ``root``) reload them."""
-    supervisor = Supervisor(WorkerCommand(argv, sock), options)
+    port = int(sock.getsockname()[1])
+    supervisor = Supervisor(WorkerCommand(argv, port), sock, options)
     _handle_signals(supervisor)
     watcher = None
     if root is not None:

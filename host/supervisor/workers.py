@@ -1,4 +1,4 @@
-"""One worker process: started on the supervisor's socket, watched, told to stop.
+"""One worker process: started, handed connections, watched, told to stop.
 
 A worker is ``python -m funchost start …`` with the supervisor's variables (slot.py). Its
 stdout and stderr come back through pipes and are written on whole lines only, so the lines
@@ -27,10 +27,10 @@ _CHUNK = 65536
 
 @dataclass(frozen=True)
 class WorkerCommand:
-    """How every worker is started: the command line and the socket they share."""
+    """How every worker is started: the command line, and the port the supervisor serves."""
 
     argv: Sequence[str]  # ``funchost start``'s own arguments
-    sock: socket.socket
+    port: int
 
     def command(self) -> list[str]:
         """The same ``start`` as a single process: no reload, one worker (the last flag wins)."""
@@ -44,6 +44,7 @@ class Worker:
     index: int
     process: asyncio.subprocess.Process
     ready: asyncio.Future[bool]  # True once it serves; False if it exited first
+    channel: socket.socket  # our end: accepted connections are sent through it
     started: float = field(default_factory=time.monotonic)
     relays: list[asyncio.Task[None]] = field(default_factory=list)
 
@@ -51,6 +52,20 @@ class Worker:
     def pid(self) -> int:
         """The process id (what a function returning os.getpid() answers)."""
         return self.process.pid
+
+    @property
+    def serving(self) -> bool:
+        """Started, said it serves, and not exited."""
+        ready = self.ready.done() and self.ready.result()
+        return ready and self.process.returncode is None
+
+    def hand(self, conn: socket.socket) -> bool:
+        """Send it a connection; False when it cannot take one now (gone, or its queue full)."""
+        try:
+            socket.send_fds(self.channel, [b"c"], [conn.fileno()])
+        except OSError:
+            return False
+        return True
 
     def signal(self, sig: int) -> None:
         """Send a signal unless it has exited."""
@@ -67,6 +82,7 @@ class Worker:
             self.signal(signal.SIGKILL)
             code = await self.process.wait()
         await asyncio.gather(*self.relays, return_exceptions=True)
+        self.channel.close()
         return code
 
 
@@ -76,11 +92,13 @@ async def spawn(
     """Start worker ``index`` on the shared socket; its ``ready`` resolves once it serves."""
     loop = asyncio.get_running_loop()
     ready_read, ready_write = os.pipe()
-    fd = spec.sock.fileno()
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
+    ours.setblocking(False)
+    fds = (theirs.fileno(), ready_write)
     env = dict(os.environ)
     env.update(
         slot_environ(
-            index, fd, ready_write, hold_triggers=hold_triggers, reject_broken=reject_broken
+            index, fds, spec.port, hold_triggers=hold_triggers, reject_broken=reject_broken
         )
     )
     env["PYTHONUNBUFFERED"] = "1"  # its lines reach the relay as they are written
@@ -88,7 +106,7 @@ async def spawn(
         process = await asyncio.create_subprocess_exec(
             *spec.command(),
             env=env,
-            pass_fds=(fd, ready_write),
+            pass_fds=fds,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -97,7 +115,8 @@ async def spawn(
         )
     finally:
         os.close(ready_write)  # the child's copy is the only one: EOF when it exits
-    worker = Worker(index, process, _ready_future(loop, ready_read))
+        theirs.close()
+    worker = Worker(index, process, _ready_future(loop, ready_read), ours)
     assert process.stdout is not None and process.stderr is not None
     worker.relays += [
         loop.create_task(relay(process.stdout, sys.stdout.buffer)),
