@@ -1,0 +1,56 @@
+"""A worker process killed under ``--workers 2``: the other serves on, a replacement appears."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from conftest import StartHost
+from http_helpers import get
+from supervisor_helpers import WAIT, app_copy, pid_answer, supervised
+
+from faults.conftest import FaultRow
+
+REQUESTS = 100
+
+
+def test_a_killed_worker_is_replaced_while_the_other_serves(
+    start_host: StartHost, tmp_path: Path, fault_report: Callable[[FaultRow], None]
+) -> None:
+    host = supervised(start_host, app_copy(tmp_path), "--workers", "2")
+    before = {pid_answer(host) for _ in range(4)}
+    assert len(before) == 2
+    victim = min(before)
+    os.kill(victim, signal.SIGKILL)
+    killed = time.monotonic()
+
+    # Sequential requests on fresh connections: none is in flight in the victim when it dies.
+    statuses, pids = [], set()
+    for _ in range(REQUESTS):
+        reply = get(host, "/api/pid")
+        statuses.append(reply.status)
+        if reply.status == 200:
+            pids.add(int(reply.text))
+    host.wait_for("replaced (pid ", timeout=WAIT)
+    recovered = time.monotonic() - killed
+    after = {pid_answer(host) for _ in range(4)}
+
+    assert statuses == [200] * REQUESTS
+    assert victim not in pids | after
+    assert len(after) == 2 and after - before  # two workers again, one of them new
+    assert f"(pid {victim}) exited with code -9; starting a replacement" in host.output
+    assert host.stop() == 0
+    fault_report(
+        FaultRow(
+            fault="worker process SIGKILLed under --workers 2",
+            action="supervisor hands connections to the live worker, starts a replacement",
+            sent=REQUESTS,
+            processed=statuses.count(200),
+            lost=REQUESTS - statuses.count(200),
+            duplicates=0,
+            recovery_s=round(recovered, 2),
+        )
+    )

@@ -1,0 +1,114 @@
+"""``funchost start --workers N``: N processes behind one port, stopped and started as one."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from pathlib import Path
+
+import pytest
+from conftest import APPS, StartHost
+from http_helpers import get
+from supervisor_helpers import app_copy, eventually, pid_answer, supervised
+
+from funchost.host.ci import ready
+
+
+def test_two_workers_answer_from_two_processes(start_host: StartHost, tmp_path: Path) -> None:
+    host = supervised(start_host, app_copy(tmp_path), "--workers", "2")
+    pids = {pid_answer(host) for _ in range(6)}
+    assert len(pids) == 2
+    assert host.output.count("Host started in ") == 1  # one report, from worker 0
+    assert host.stop() == 0
+
+
+def test_the_app_setting_sets_the_count_and_sync_requests_run_side_by_side(
+    start_host: StartHost, tmp_path: Path
+) -> None:
+    # One thread each: in one process the second request would wait for the first.
+    env = {"FUNCTIONS_WORKER_PROCESS_COUNT": "2", "PYTHON_THREADPOOL_THREAD_COUNT": "1"}
+    host = supervised(start_host, app_copy(tmp_path), **env)
+    answers: list[str] = []
+    threads = [
+        threading.Thread(target=lambda: answers.append(get(host, "/api/sleep?s=1").text))
+        for _ in range(2)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert "2 worker(s) serving" in host.output
+    assert len(set(answers)) == 2, answers  # each in its own worker, at the same time
+    assert host.stop() == 0
+
+
+def test_sigterm_under_load_answers_every_accepted_request(
+    start_host: StartHost, tmp_path: Path
+) -> None:
+    host = supervised(start_host, app_copy(tmp_path), "--workers", "2")
+    statuses: list[int] = []
+    threads = [
+        threading.Thread(target=lambda: statuses.append(get(host, "/api/sleep?s=1").status))
+        for _ in range(6)
+    ]
+    for thread in threads:
+        thread.start()
+    eventually(
+        "6 requests running", lambda: host.drain(0).count("Executing 'Functions.sleep'") == 6
+    )
+    host.proc.send_signal(signal.SIGTERM)
+    for thread in threads:
+        thread.join(10)
+    assert host.proc.wait(20) == 0
+    assert statuses == [200] * 6
+    with pytest.raises(ConnectionRefusedError):  # and nothing listens once it is gone
+        get(host, "/api/pid")
+
+
+def test_ready_file_appears_only_once_every_worker_serves(
+    start_host: StartHost, tmp_path: Path
+) -> None:
+    ready_file = tmp_path / "ready"
+    host = start_host(
+        APPS / "ci_mode",
+        "--workers",
+        "2",
+        "--no-azurite",
+        "--functions",
+        "hello",
+        "--ready-file",
+        str(ready_file),
+        env={"CI_MODE_IMPORT_DELAY": "1"},
+        ready=False,
+    )
+    host.wait_for("ci_mode: importing")
+    assert not ready_file.exists()  # the workers' imports sleep a second after that line
+    eventually("the ready file", ready_file.exists)
+    assert "worker(s) serving" in host.drain(0)  # written after every worker said it serves
+    url = ready.read_ready(ready_file)
+    assert url == f"http://127.0.0.1:{host.port}"
+    assert get(host, "/api/hello").text == "hello nobody"
+    assert host.stop() == 0
+    assert not ready_file.exists()
+
+
+def occurrences(output: str) -> list[int]:
+    """The timer occurrences (whole seconds) that ran, in any worker."""
+    return [int(line.rsplit(" ", 1)[1]) for line in output.splitlines() if " OCCURRENCE " in line]
+
+
+def test_a_timer_runs_in_one_worker_and_once_across_a_reload(
+    start_host: StartHost, tmp_path: Path
+) -> None:
+    root = app_copy(tmp_path, APPS / "timer_singleton")
+    env = {"FUNCHOST_STATE_DIR": str(tmp_path / "state"), "AzureWebJobsStorage": ""}
+    host = supervised(start_host, root, "--workers", "2", "--reload", **env)
+    host.wait_for("Unable to acquire Singleton lock")  # the other worker waits for it
+    eventually("3 runs", lambda: len(occurrences(host.drain(0))) >= 3)
+    (root / "function_app.py").write_text((root / "function_app.py").read_text() + "\n")
+    host.wait_for("Reloaded in ")
+    count = len(occurrences(host.drain(0)))
+    eventually("runs after the reload", lambda: len(occurrences(host.drain(0))) >= count + 2)
+    assert host.stop() == 0
+    ran = occurrences(host.output)
+    assert len(ran) == len(set(ran)), sorted(ran)  # no occurrence ran twice
