@@ -247,7 +247,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _options(args: argparse.Namespace, config: Config | None = None) -> StartOptions:
     root = Path(args.script_root).resolve()
-    worker = worker_slot(os.environ)  # under a supervisor, which owns Azurite and the ready file
+    worker = worker_slot(os.environ)  # under a supervisor, which writes the ready file
     # azurite=False: `check` judges the app, not whether this machine has the emulators.
     options = StartOptions(
         script_root=root, functions=tuple(args.functions), verbose=args.verbose, azurite=False
@@ -267,7 +267,7 @@ def _options(args: argparse.Namespace, config: Config | None = None) -> StartOpt
         out=cast(TextIO, logs.JsonLines(sys.stdout)) if args.json_logs else sys.stdout,
         strict=args.strict,
         enable_auth=args.enable_auth,
-        azurite=not args.no_azurite and worker is None,
+        azurite=not args.no_azurite,
         worker=worker,
         shutdown_timeout=(
             DEFAULT_SHUTDOWN_TIMEOUT if args.shutdown_timeout is None else args.shutdown_timeout
@@ -414,8 +414,11 @@ def _supervise(
 
 
 def _start_azurite(host: Host, options: StartOptions) -> azurite.RunningAzurite | None:
-    """Azurite for the development storage, when nothing listens on its ports."""
-    if not options.azurite:
+    """Azurite for the development storage, when nothing listens on its ports.
+
+    Never in a supervisor's worker: the supervisor starts it once, not once per reload.
+    """
+    if not options.azurite or options.worker is not None:
         return None
     settings = host.local_services(AZURITE)
     emulator = azurite.autostart(options.script_root, settings)
