@@ -38,6 +38,10 @@ _RESTART_DELTA = 0.5
 # Past the shutdown timeout, a worker gets this long to close connections and exit.
 _EXIT_MARGIN = 5.0
 _NO_WORKER_WAIT = 0.05
+# Connections handed to a retiring worker: how long it may take to pick them up, and then
+# to read their first request (loopback clients send it with the connect).
+_HANDOVER_TIMEOUT = 1.0
+_HANDOVER_SETTLE = 0.05
 
 
 class NeverStarted(Exception):
@@ -215,7 +219,13 @@ class Supervisor:
             log.info("Worker %d replaced (pid %d).", worker.index, replacement.pid)
 
     async def _retire(self, workers: list[Worker]) -> None:
-        """Stop these workers together: each drains its requests in flight first."""
+        """Stop these workers together: each drains its requests in flight first.
+
+        No longer handed connections, they first take those already handed over and read
+        their requests: a worker told to stop closes connections with no request yet.
+        """
+        await asyncio.gather(*(w.taken(_HANDOVER_TIMEOUT) for w in workers))
+        await asyncio.sleep(_HANDOVER_SETTLE)
         grace = self.options.shutdown_timeout + _EXIT_MARGIN
         await asyncio.gather(*(w.stop(grace) for w in workers))
 

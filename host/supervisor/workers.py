@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import os
 import signal
 import socket
+import struct
 import subprocess
 import sys
+import termios
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -23,6 +26,7 @@ from funchost.host.azurite import die_with_parent
 from funchost.host.supervisor.slot import READY, slot_environ
 
 _CHUNK = 65536
+_TAKEN_POLL = 0.005
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,15 @@ class Worker:
         except OSError:
             return False
         return True
+
+    async def taken(self, timeout: float) -> None:
+        """Wait (up to ``timeout`` s) until it has taken every connection handed to it."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while _queued(self.channel) and self.process.returncode is None:
+            if loop.time() >= deadline:
+                return
+            await asyncio.sleep(_TAKEN_POLL)
 
     def signal(self, sig: int) -> None:
         """Send a signal unless it has exited."""
@@ -123,6 +136,15 @@ async def spawn(
         loop.create_task(relay(process.stderr, sys.stderr.buffer)),
     ]
     return worker
+
+
+def _queued(channel: socket.socket) -> int:
+    """Bytes handed over and not yet taken (Linux counts them until the receiver reads)."""
+    try:
+        outq = fcntl.ioctl(channel.fileno(), termios.TIOCOUTQ, b"\0" * 4)
+    except OSError:  # closed, or a system without it: nothing to wait for
+        return 0
+    return int(struct.unpack("i", outq)[0])
 
 
 def _ready_future(loop: asyncio.AbstractEventLoop, fd: int) -> asyncio.Future[bool]:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from conftest import StartHost
+from http_helpers import get
 from supervisor_helpers import (
     answer,
     app_copy,
@@ -69,6 +70,31 @@ def test_requests_in_flight_finish_on_the_old_worker(start_host: StartHost, tmp_
     assert answers == [str(old)]  # answered by the old worker, after the new one served
     assert pid_answer(host) != old
     assert "Reloading (host.json changed)." in host.output
+    assert host.stop() == 0
+
+
+def test_no_request_fails_across_reloads(start_host: StartHost, tmp_path: Path) -> None:
+    root = app_copy(tmp_path)
+    host = supervised(start_host, root, "--reload")
+    statuses: list[int] = []
+    stop = threading.Event()
+
+    def client() -> None:  # back to back, a fresh connection each: some land mid-handover
+        while not stop.is_set():
+            statuses.append(get(host, "/api/version").status)
+
+    polling = threading.Thread(target=client)
+    polling.start()
+    try:
+        for version in ("v2", "v3"):
+            mark = host.output.count(RELOADED)
+            edit(root / "function_app.py", f'"v{int(version[1]) - 1}"', f'"{version}"')
+            eventually("the reload", lambda m=mark: host.drain(0).count(RELOADED) > m)
+    finally:
+        stop.set()
+        polling.join(10)
+    assert len(statuses) > 20 and set(statuses) == {200}, statuses
+    assert answer(host, "/api/version") == "v3"
     assert host.stop() == 0
 
 
