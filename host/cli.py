@@ -30,6 +30,7 @@ from funchost.host.options import (
     StartOptions,
 )
 from funchost.host.report import render
+from funchost.host.signals import on_stop_signals
 from funchost.host.supervisor import start as supervisor
 from funchost.host.supervisor.multiprocess import NeverStarted
 from funchost.host.supervisor.slot import worker_slot
@@ -450,23 +451,13 @@ def _exit_past_stuck_threads(host: Host, code: int) -> None:
 
 
 async def _serve(host: Host, started: float) -> None:
-    loop = asyncio.get_running_loop()
-    presses = 0
+    def force() -> None:
+        azurite.stop_started(kill=True)
+        os._exit(EXIT_CRASHED)
 
-    def on_signal() -> None:
-        # The handler only sets a flag; a second signal forces the exit.
-        nonlocal presses
-        presses += 1
-        if presses > 1:
-            azurite.stop_started(kill=True)
-            os._exit(EXIT_CRASHED)
-        host.request_stop()
-
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):  # Windows has no add_signal_handler
-            loop.add_signal_handler(sig, on_signal)
+    on_stop_signals(host.request_stop, force)
     if host.options.worker is not None:  # its supervisor says when the triggers may start
-        loop.add_signal_handler(signal.SIGUSR1, host.release_triggers)
+        asyncio.get_running_loop().add_signal_handler(signal.SIGUSR1, host.release_triggers)
     await host.serve(started)
 
 

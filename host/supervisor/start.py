@@ -21,6 +21,7 @@ from pathlib import Path
 from funchost.errors import ConfigError
 from funchost.host.ci import ready
 from funchost.host.options import StartOptions
+from funchost.host.signals import on_stop_signals
 from funchost.host.supervisor.multiprocess import NeverStarted, Supervisor, SupervisorOptions
 from funchost.host.supervisor.watchfilesreload import watch
 from funchost.host.supervisor.workers import WorkerCommand
@@ -29,6 +30,8 @@ log = logging.getLogger("funchost.supervisor")
 PROCESS_COUNT = "FUNCTIONS_WORKER_PROCESS_COUNT"
 MAX_PROCESS_COUNT = 10  # the Functions host's cap on FUNCTIONS_WORKER_PROCESS_COUNT
 BACKLOG = 128  # as the single-process server's
+# Connections reach the workers over a Unix socket (socket.send_fds).
+SUPPORTED = hasattr(socket, "send_fds") and hasattr(socket, "AF_UNIX")
 
 
 @dataclass(frozen=True)
@@ -46,8 +49,13 @@ class Plan:
 
 def plan(workers_flag: int | None, reload_flag: bool | None, settings: Mapping[str, str]) -> Plan:
     """The flags (or their variables), else the app setting; reload defaults to a terminal's."""
-    reload = sys.stdout.isatty() if reload_flag is None else reload_flag
-    return Plan(worker_count(workers_flag, settings), reload)
+    reload = sys.stdout.isatty() and SUPPORTED if reload_flag is None else reload_flag
+    chosen = Plan(worker_count(workers_flag, settings), reload)
+    if chosen.supervised and not SUPPORTED:
+        raise ConfigError(
+            "command line", "--reload / --workers", "given", "no reload and 1 worker on Windows"
+        )
+    return chosen
 
 
 def worker_count(flag: int | None, settings: Mapping[str, str]) -> int:
@@ -136,18 +144,10 @@ async def supervise(
 
 
 def _handle_signals(supervisor: Supervisor) -> None:
+    def force() -> None:  # a second Ctrl+C: no more waiting
+        supervisor.kill_all()
+        os._exit(1)
+
+    on_stop_signals(supervisor.request_stop, force)
     loop = asyncio.get_running_loop()
-    presses = 0
-
-    def stop() -> None:
-        # The handler only sets a flag; a second signal kills the workers and exits.
-        nonlocal presses
-        presses += 1
-        if presses > 1:
-            supervisor.kill_all()
-            os._exit(1)
-        supervisor.request_stop()
-
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop)
     loop.add_signal_handler(signal.SIGHUP, supervisor.request_reload, "SIGHUP")

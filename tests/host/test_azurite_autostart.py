@@ -73,16 +73,21 @@ def _status_blobs() -> list[str]:
     return [blob.name for blob in container.list_blobs(name_starts_with="timers/")]
 
 
+def _dev_env() -> dict[str, str]:
+    """The development storage, with the repository's Azurite first on PATH."""
+    return {
+        **DEV,
+        "AzureFunctionsWebHost__hostid": HOST_ID,
+        "PATH": f"{AZURITE.parent}{os.pathsep}{os.environ.get('PATH', '')}",
+    }
+
+
 @pytest.mark.usefixtures("free_dev_ports")
 def test_azurite_is_started_for_the_development_storage_and_stopped_on_exit(
     start_host: StartHost, app_copy: Path
 ) -> None:
     require_installed()
-    env = {
-        **DEV,
-        "AzureFunctionsWebHost__hostid": HOST_ID,
-        "PATH": f"{AZURITE.parent}{os.pathsep}{os.environ.get('PATH', '')}",
-    }
+    env = _dev_env()
     host = start_host(app_copy, env=env)
     data = app_copy / ".funchost" / "azurite"
     assert host.wait_for("Started Azurite") == (
@@ -152,11 +157,7 @@ def test_under_reload_azurite_is_started_once_by_the_supervisor(
     start_host: StartHost, app_copy: Path
 ) -> None:
     require_installed()
-    env = {
-        **DEV,
-        "AzureFunctionsWebHost__hostid": HOST_ID,
-        "PATH": f"{AZURITE.parent}{os.pathsep}{os.environ.get('PATH', '')}",
-    }
+    env = _dev_env()
     host = start_host(app_copy, "--reload", env=env, ready=False)
     host.wait_for("worker(s) serving")
     data = str(app_copy / ".funchost" / "azurite")

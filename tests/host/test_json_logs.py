@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import threading
 import urllib.error
 import urllib.request
 from typing import Any
 
 from conftest import StartHost
+from supervisor_helpers import concurrently
 
 KEYS = {
     "timestamp",
@@ -84,13 +84,7 @@ def test_lines_stay_whole_json_under_workers(start_host: StartHost) -> None:
     # Two processes writing at once: the supervisor relays whole lines, never a mix of two.
     host = start_host("json_logs", "--json-logs", "--workers", "2", "--no-azurite", ready=False)
     host.wait_for("worker(s) serving")
-    threads = [
-        threading.Thread(target=call, args=(f"{host.base_url}/api/caught",)) for _ in range(20)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(10)
+    assert concurrently(20, lambda: call(f"{host.base_url}/api/caught")) == [200] * 20
     assert host.stop() == 0
     docs = parsed(host.output)
     assert all(set(doc) == KEYS for doc in docs), docs

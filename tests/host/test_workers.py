@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import APPS, StartHost
 from http_helpers import get
-from supervisor_helpers import app_copy, eventually, pid_answer, supervised
+from supervisor_helpers import app_copy, concurrently, eventually, pid_answer, supervised
 
 from funchost.host.ci import ready
 
@@ -28,15 +28,7 @@ def test_the_app_setting_sets_the_count_and_sync_requests_run_side_by_side(
     # One thread each: in one process the second request would wait for the first.
     env = {"FUNCTIONS_WORKER_PROCESS_COUNT": "2", "PYTHON_THREADPOOL_THREAD_COUNT": "1"}
     host = supervised(start_host, app_copy(tmp_path), **env)
-    answers: list[str] = []
-    threads = [
-        threading.Thread(target=lambda: answers.append(get(host, "/api/sleep?s=1").text))
-        for _ in range(2)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(10)
+    answers = concurrently(2, lambda: get(host, "/api/sleep?s=1").text)
     assert "2 worker(s) serving" in host.output
     assert len(set(answers)) == 2, answers  # each in its own worker, at the same time
     assert host.stop() == 0
@@ -46,19 +38,15 @@ def test_sigterm_under_load_answers_every_accepted_request(
     start_host: StartHost, tmp_path: Path
 ) -> None:
     host = supervised(start_host, app_copy(tmp_path), "--workers", "2")
-    statuses: list[int] = []
-    threads = [
-        threading.Thread(target=lambda: statuses.append(get(host, "/api/sleep?s=1").status))
-        for _ in range(6)
-    ]
-    for thread in threads:
-        thread.start()
-    eventually(
-        "6 requests running", lambda: host.drain(0).count("Executing 'Functions.sleep'") == 6
+    statuses: list[object] = []
+    pending = threading.Thread(
+        target=lambda: statuses.extend(concurrently(6, lambda: get(host, "/api/sleep?s=1").status))
     )
+    pending.start()
+    running = "Executing 'Functions.sleep'"
+    eventually("6 requests running", lambda: host.drain(0).count(running) == 6)
     host.proc.send_signal(signal.SIGTERM)
-    for thread in threads:
-        thread.join(10)
+    pending.join(15)
     assert host.proc.wait(20) == 0
     assert statuses == [200] * 6
     with pytest.raises(ConnectionRefusedError):  # and nothing listens once it is gone
