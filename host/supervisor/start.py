@@ -1,15 +1,15 @@
 """``funchost start --reload`` / ``--workers N``: whether to supervise, and the supervisor's run.
 
-The count follows the Functions host: FUNCTIONS_WORKER_PROCESS_COUNT, where a missing or
-non-positive value means 1 and more than 10 is capped at 10 (RpcFunctionInvocationDispatcher's
-MaxProcessCount); ``--workers`` (FUNCHOST_WORKERS) overrides it.
+The count follows the Functions host (WorkerConfigurationHelper.GetWorkerProcessCount):
+FUNCTIONS_WORKER_PROCESS_COUNT below 2 means 1; above MaxProcessCount (10) or not a number is
+an error there (the worker does not start), so here too. ``--workers`` (FUNCHOST_WORKERS)
+overrides it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import os
 import signal
 import socket
@@ -26,9 +26,8 @@ from funchost.host.supervisor.multiprocess import NeverStarted, Supervisor, Supe
 from funchost.host.supervisor.watchfilesreload import watch
 from funchost.host.supervisor.workers import WorkerCommand
 
-log = logging.getLogger("funchost.supervisor")
 PROCESS_COUNT = "FUNCTIONS_WORKER_PROCESS_COUNT"
-MAX_PROCESS_COUNT = 10  # the Functions host's cap on FUNCTIONS_WORKER_PROCESS_COUNT
+MAX_PROCESS_COUNT = 10  # WorkerProcessCountOptions.MaxProcessCount
 BACKLOG = 128  # as the single-process server's
 # Connections reach the workers over a Unix socket (socket.send_fds).
 SUPPORTED = hasattr(socket, "send_fds") and hasattr(socket, "AF_UNIX")
@@ -70,10 +69,11 @@ def worker_count(flag: int | None, settings: Mapping[str, str]) -> int:
     try:
         count = int(raw)
     except ValueError:
-        raise ConfigError("app setting", PROCESS_COUNT, raw, "a whole number, 1-10") from None
+        count = MAX_PROCESS_COUNT + 1
     if count > MAX_PROCESS_COUNT:
-        log.warning("%s is %d; the Functions host caps it at %d.", PROCESS_COUNT, count, 10)
-    return min(max(count, 1), MAX_PROCESS_COUNT)
+        expected = f"a whole number up to {MAX_PROCESS_COUNT} (the Functions host's maximum)"
+        raise ConfigError("app setting", PROCESS_COUNT, raw, expected)
+    return max(count, 1)
 
 
 def listening_socket(address: str, port: int) -> socket.socket:

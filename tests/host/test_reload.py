@@ -131,10 +131,13 @@ def test_worker_count_follows_the_functions_host() -> None:
     assert worker_count(None, {}) == 1
     assert worker_count(None, {"FUNCTIONS_WORKER_PROCESS_COUNT": "3"}) == 3
     assert worker_count(None, {"FUNCTIONS_WORKER_PROCESS_COUNT": "0"}) == 1  # as the host: 1
-    assert worker_count(None, {"FUNCTIONS_WORKER_PROCESS_COUNT": "30"}) == 10  # its cap
+    assert worker_count(None, {"FUNCTIONS_WORKER_PROCESS_COUNT": "10"}) == 10
     assert worker_count(4, {"FUNCTIONS_WORKER_PROCESS_COUNT": "2"}) == 4  # the flag wins
-    with pytest.raises(ConfigError, match=r"FUNCTIONS_WORKER_PROCESS_COUNT.*'two'"):
-        worker_count(None, {"FUNCTIONS_WORKER_PROCESS_COUNT": "two"})
+    for bad in ("two", "11"):  # the Functions host does not start the worker either
+        with pytest.raises(
+            ConfigError, match=rf"FUNCTIONS_WORKER_PROCESS_COUNT.*'{bad}'.*up to 10"
+        ):
+            worker_count(None, {"FUNCTIONS_WORKER_PROCESS_COUNT": bad})
     with pytest.raises(ConfigError, match="--workers"):
         worker_count(0, {})
 
