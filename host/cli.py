@@ -357,13 +357,14 @@ def _python_app(config: Config) -> Config:
 
 
 def _start(args: argparse.Namespace, started: float, argv: list[str]) -> int:
+    environ = dict(os.environ)  # before local.settings.json's Values go in: for workers
     options, config = configured(args)
     if options.ready_file is not None:
         ready.clear_ready(options.ready_file)  # a previous run's must not say ready
     _configure_logging(config, options)
     plan = supervisor.plan(args.workers, args.reload, config.settings)
     if plan.supervised and options.worker is None:
-        return _supervise(options, config, plan, argv)
+        return _supervise(options, config, plan, (argv, environ))
     host = Host(options, config)
     state = host.load()
     secrets = host.enforce_auth()
@@ -396,7 +397,10 @@ def _start(args: argparse.Namespace, started: float, argv: list[str]) -> int:
 
 
 def _supervise(
-    options: StartOptions, config: Config, plan: supervisor.Plan, argv: list[str]
+    options: StartOptions,
+    config: Config,
+    plan: supervisor.Plan,
+    command: tuple[list[str], dict[str, str]],
 ) -> int:
     """Serve from worker processes (host/supervisor/); Azurite is started here, once."""
     emulator = None
@@ -405,7 +409,7 @@ def _supervise(
         host.load()
         emulator = _start_azurite(host, options)
     try:
-        supervisor.serve(options, plan, argv)
+        supervisor.serve(options, plan, *command)
     except NeverStarted:
         return EXIT_NOT_STARTED  # the workers (or the bind) said why
     finally:

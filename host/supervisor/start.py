@@ -95,23 +95,26 @@ def listening_socket(address: str, port: int) -> socket.socket:
     return sock
 
 
-def serve(options: StartOptions, plan: Plan, argv: Sequence[str]) -> None:
+def serve(
+    options: StartOptions, plan: Plan, argv: Sequence[str], environ: Mapping[str, str]
+) -> None:
     """Bind, run the workers until stopped; NeverStarted when they could not start."""
     try:
         sock = listening_socket(options.address, options.port)
     except OSError as exc:
         print(cannot_listen(options, exc), file=sys.stderr)
         raise NeverStarted from None
+    port = int(sock.getsockname()[1])
     settings = SupervisorOptions(
         count=plan.workers,
         shutdown_timeout=options.shutdown_timeout,
         strict=options.strict,
         ready_file=options.ready_file,
-        url=ready.connect_url(options.address, sock.getsockname()[1]),
+        url=ready.connect_url(options.address, port),
     )
     root = options.script_root if plan.reload else None
     try:
-        asyncio.run(supervise(argv, sock, settings, root))
+        asyncio.run(supervise(WorkerCommand(argv, port, environ), sock, settings, root))
     finally:
         sock.close()
 
@@ -125,11 +128,10 @@ def cannot_listen(options: StartOptions, exc: OSError) -> str:
 
 
 async def supervise(
-    argv: Sequence[str], sock: socket.socket, options: SupervisorOptions, root: Path | None
+    spec: WorkerCommand, sock: socket.socket, options: SupervisorOptions, root: Path | None
 ) -> None:
     """Run the workers until SIGTERM/SIGINT; SIGHUP (and saves under ``root``) reload them."""
-    port = int(sock.getsockname()[1])
-    supervisor = Supervisor(WorkerCommand(argv, port), sock, options)
+    supervisor = Supervisor(spec, sock, options)
     _handle_signals(supervisor)
     watcher = None
     if root is not None:

@@ -18,7 +18,7 @@ import subprocess
 import sys
 import termios
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
@@ -35,6 +35,9 @@ class WorkerCommand:
 
     argv: Sequence[str]  # ``funchost start``'s own arguments
     port: int
+    # The environment funchost started with, before local.settings.json's Values went into it:
+    # a worker reads the file afresh, and the environment wins over it.
+    environ: Mapping[str, str]
 
     def command(self) -> list[str]:
         """The same ``start`` as a single process: no reload, one worker (the last flag wins)."""
@@ -108,7 +111,7 @@ async def spawn(
     ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
     ours.setblocking(False)
     fds = (theirs.fileno(), ready_write)
-    env = dict(os.environ)
+    env = dict(spec.environ)
     env.update(
         slot_environ(
             index, fds, spec.port, hold_triggers=hold_triggers, reject_broken=reject_broken

@@ -56,6 +56,16 @@ def test_a_syntax_error_is_reported_the_old_code_serves_and_the_next_save_recove
     assert host.stop() == 0
 
 
+def test_a_changed_local_setting_is_read_afresh(start_host: StartHost, tmp_path: Path) -> None:
+    root = app_copy(tmp_path)
+    host = supervised(start_host, root, "--reload")
+    assert answer(host, "/api/greeting") == "hello"
+    edit(root / "local.settings.json", '"hello"', '"hi"')
+    eventually("the new value", lambda: answer(host, "/api/greeting") == "hi")
+    host.wait_for("Reloading (local.settings.json changed).")
+    assert host.stop() == 0
+
+
 def test_requests_in_flight_finish_on_the_old_worker(start_host: StartHost, tmp_path: Path) -> None:
     root = app_copy(tmp_path)
     host = supervised(start_host, root, "--reload")

@@ -23,3 +23,9 @@ def sleep(req: func.HttpRequest) -> str:
 @app.route(route="version")
 def version(req: func.HttpRequest) -> str:
     return "v1"
+
+
+@app.route(route="greeting")
+def greeting(req: func.HttpRequest) -> str:
+    """A value from local.settings.json (a reload reads the file afresh)."""
+    return os.environ.get("GREETING", "")
