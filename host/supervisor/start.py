@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from funchost.errors import ConfigError
+from funchost.host import azurite
 from funchost.host.ci import ready
 from funchost.host.options import StartOptions
 from funchost.host.signals import on_stop_signals
@@ -148,6 +149,7 @@ async def supervise(
 def _handle_signals(supervisor: Supervisor) -> None:
     def force() -> None:  # a second Ctrl+C: no more waiting
         supervisor.kill_all()
+        azurite.stop_started(kill=True)
         os._exit(1)
 
     on_stop_signals(supervisor.request_stop, force)

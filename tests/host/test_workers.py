@@ -7,7 +7,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from conftest import APPS, StartHost
+from conftest import APPS, BROKEN_APPS, StartHost, free_port, run_funchost
 from http_helpers import get
 from supervisor_helpers import app_copy, concurrently, eventually, pid_answer, supervised
 
@@ -100,3 +100,13 @@ def test_a_timer_runs_in_one_worker_and_once_across_a_reload(
     assert host.stop() == 0
     ran = occurrences(host.output)
     assert len(ran) == len(set(ran)), sorted(ran)  # no occurrence ran twice
+
+
+def test_strict_with_an_app_that_cannot_load_exits_3_with_the_error_once() -> None:
+    result = run_funchost(
+        ["start", "--workers", "2", "--strict", "--no-azurite", "--port", str(free_port())],
+        BROKEN_APPS / "syntax_error",
+    )
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert result.stdout.count("importing the app raised SyntaxError") == 1  # from worker 0
+    assert "worker(s) serving" not in result.stdout
