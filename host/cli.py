@@ -164,27 +164,6 @@ def _add_start_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _add_supervisor_options(parser: argparse.ArgumentParser) -> None:
-    """--reload and --workers: more than one process (host/supervisor/)."""
-    reload = os.environ.get("FUNCHOST_RELOAD", "").strip()
-    parser.add_argument(
-        "--reload",
-        action=argparse.BooleanOptionalAction,
-        default=_env_flag("FUNCHOST_RELOAD") if reload else None,
-        help="restart the app in a fresh process when a .py file, host.json or "
-        "local.settings.json under the script root is saved (default: on when stdout is "
-        "a terminal) [env: FUNCHOST_RELOAD]",
-    )
-    parser.add_argument(
-        "--workers",
-        type=int,
-        metavar="N",
-        default=_env_number("FUNCHOST_WORKERS", int),
-        help="serve from N processes sharing the port (default: the app setting "
-        "FUNCTIONS_WORKER_PROCESS_COUNT, else 1) [env: FUNCHOST_WORKERS]",
-    )
-
-
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser; every option also reads an environment variable."""
     parser = argparse.ArgumentParser(
@@ -199,7 +178,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(start)
     _add_start_options(start)
     ci.add_start_options(start)
-    _add_supervisor_options(start)
+    reload = os.environ.get("FUNCHOST_RELOAD", "").strip()
+    supervisor.add_start_options(
+        start,
+        reload=_env_flag("FUNCHOST_RELOAD") if reload else None,  # None: a terminal's choice
+        workers=_env_number("FUNCHOST_WORKERS", int),
+    )
     check = sub.add_parser("check", help="index and validate the app without serving (for CI)")
     _add_common(check)
     check.add_argument(

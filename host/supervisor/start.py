@@ -8,6 +8,7 @@ overrides it.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import os
@@ -45,6 +46,28 @@ class Plan:
     def supervised(self) -> bool:
         """One process serving, no reload: the plain host, no supervisor."""
         return self.reload or self.workers > 1
+
+
+def add_start_options(
+    parser: argparse.ArgumentParser, *, reload: bool | None, workers: int | float | None
+) -> None:
+    """``funchost start --reload/--no-reload --workers N``, their defaults from the environment."""
+    parser.add_argument(
+        "--reload",
+        action=argparse.BooleanOptionalAction,
+        default=reload,
+        help="restart the app in a fresh process when a .py file, host.json or "
+        "local.settings.json under the script root is saved (default: on when stdout is "
+        "a terminal) [env: FUNCHOST_RELOAD]",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        default=workers,
+        help="serve from N processes on one port (default: the app setting "
+        "FUNCTIONS_WORKER_PROCESS_COUNT, else 1) [env: FUNCHOST_WORKERS]",
+    )
 
 
 def plan(workers_flag: int | None, reload_flag: bool | None, settings: Mapping[str, str]) -> Plan:
