@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import signal
 import socket
@@ -65,7 +66,9 @@ class Supervisor:
     def __init__(
         self, spec: WorkerCommand, sock: socket.socket, options: SupervisorOptions
     ) -> None:
-        self.spec = spec
+        # Our output gone (the terminal closed, its SIGHUP taken for a reload): nobody sees the
+        # host any more, so it stops as a plain `funchost start` dies with its terminal.
+        self.spec = dataclasses.replace(spec, output_lost=self.request_stop)
         self.sock = sock
         self._turn = 0  # the worker the next connection goes to
         self.options = options

@@ -18,7 +18,7 @@ import subprocess
 import sys
 import termios
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
@@ -38,6 +38,8 @@ class WorkerCommand:
     # The environment funchost started with, before local.settings.json's Values went into it:
     # a worker reads the file afresh, and the environment wins over it.
     environ: Mapping[str, str]
+    # Our stdout or stderr failed (a closed terminal): the supervisor sets what to do.
+    output_lost: Callable[[], None] = field(default=lambda: None, compare=False)
 
     def command(self) -> list[str]:
         """The same ``start`` as a single process: no reload, one worker (the last flag wins)."""
@@ -135,8 +137,8 @@ async def spawn(
     worker = Worker(index, process, _ready_future(loop, ready_read), ours)
     assert process.stdout is not None and process.stderr is not None
     worker.relays += [
-        loop.create_task(relay(process.stdout, sys.stdout.buffer)),
-        loop.create_task(relay(process.stderr, sys.stderr.buffer)),
+        loop.create_task(relay(process.stdout, sys.stdout.buffer, spec.output_lost)),
+        loop.create_task(relay(process.stderr, sys.stderr.buffer, spec.output_lost)),
     ]
     return worker
 
@@ -167,16 +169,30 @@ def _ready_future(loop: asyncio.AbstractEventLoop, fd: int) -> asyncio.Future[bo
     return future
 
 
-async def relay(source: asyncio.StreamReader, target: BinaryIO) -> None:
-    """Copy a worker's output to ours, complete lines at a time."""
+async def relay(source: asyncio.StreamReader, target: BinaryIO, lost: Callable[[], None]) -> None:
+    """Copy a worker's output to ours, complete lines at a time.
+
+    When ours is gone (the terminal closed), ``lost`` is called and the worker's output is
+    still read, so that the worker never blocks on a full pipe while it stops.
+    """
     pending = b""
     while chunk := await source.read(_CHUNK):
         pending += chunk
         cut = pending.rfind(b"\n") + 1
         if cut:
-            target.write(pending[:cut])
-            target.flush()
-            pending = pending[cut:]
+            target, pending = _write(target, pending[:cut], lost), pending[cut:]
     if pending:  # its last words had no newline
-        target.write(pending + b"\n")
+        _write(target, pending + b"\n", lost)
+
+
+def _write(target: BinaryIO | None, data: bytes, lost: Callable[[], None]) -> BinaryIO | None:
+    """Write and flush; on failure call ``lost`` and return None (write nothing more)."""
+    if target is None:
+        return None
+    try:
+        target.write(data)
         target.flush()
+    except (OSError, ValueError):  # EIO from a hung-up terminal, EPIPE, a closed stream
+        lost()
+        return None
+    return target

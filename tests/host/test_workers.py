@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import http.client
 import signal
+import subprocess
 import threading
 from pathlib import Path
 
 import pytest
-from conftest import APPS, BROKEN_APPS, StartHost, free_port, run_funchost
+from conftest import (
+    APPS,
+    BROKEN_APPS,
+    StartHost,
+    free_port,
+    funchost_command,
+    host_env,
+    run_funchost,
+)
 from http_helpers import get
 from supervisor_helpers import app_copy, concurrently, eventually, pid_answer, supervised
 
@@ -110,3 +120,28 @@ def test_strict_with_an_app_that_cannot_load_exits_3_with_the_error_once() -> No
     assert result.returncode == 3, result.stdout + result.stderr
     assert result.stdout.count("importing the app raised SyntaxError") == 1  # from worker 0
     assert "worker(s) serving" not in result.stdout
+
+
+def test_the_supervisor_stops_when_its_output_is_gone(tmp_path: Path) -> None:
+    # A closed terminal: SIGHUP (a reload) and then every write fails; nobody sees the host.
+    port = free_port()
+    proc = subprocess.Popen(
+        [*funchost_command(), "start", "--workers", "2", "--no-azurite", "--port", str(port)],
+        cwd=app_copy(tmp_path),
+        env=host_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        assert proc.stdout is not None
+        while b"worker(s) serving" not in proc.stdout.readline():
+            assert proc.poll() is None
+        proc.stdout.close()
+        reply = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        reply.request("GET", "/api/pid")  # its log lines find the pipe closed
+        assert reply.getresponse().status == 200
+        assert proc.wait(20) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
