@@ -176,13 +176,14 @@ async def relay(source: asyncio.StreamReader, target: BinaryIO, lost: Callable[[
     still read, so that the worker never blocks on a full pipe while it stops.
     """
     pending = b""
+    out: BinaryIO | None = target
     while chunk := await source.read(_CHUNK):
         pending += chunk
         cut = pending.rfind(b"\n") + 1
         if cut:
-            target, pending = _write(target, pending[:cut], lost), pending[cut:]
+            out, pending = _write(out, pending[:cut], lost), pending[cut:]
     if pending:  # its last words had no newline
-        _write(target, pending + b"\n", lost)
+        _write(out, pending + b"\n", lost)
 
 
 def _write(target: BinaryIO | None, data: bytes, lost: Callable[[], None]) -> BinaryIO | None:
