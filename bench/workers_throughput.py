@@ -3,15 +3,19 @@
 Each request spends a few ms of pure Python (bench/apps/cpu_bound) holding the GIL, so one
 process answers one at a time whatever its thread count, and wrk (a few % of a core at these
 rates) is not the limit. The servers are not pinned: --workers 2 needs both cores; wrk stays
-on CPU 1 as in every group. The CPU per request counts the supervisor and its workers.
+on CPU 1 as in every group. The CPU per request counts the supervisor and its workers; the
+note says how many cores other processes took meanwhile (this machine is shared), i.e. how
+far from "two cores free" a run was.
 
     python -m bench.workers_throughput [--quick] [--duration 10] [--rounds 3]
 """
 
 from __future__ import annotations
 
+import os
 import statistics
 from dataclasses import dataclass
+from pathlib import Path
 
 from bench.common import (
     BENCH,
@@ -41,6 +45,14 @@ class WorkersRun:
 
     load: Load
     cpu_us: float  # supervisor and workers, per request
+    others_cores: float  # CPU the rest of the machine used meanwhile: what was not free
+
+
+def busy_seconds() -> float:
+    """CPU time all cores have spent busy since boot (/proc/stat), in seconds."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle, iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
 
 def measure(workers: int, options: Options) -> WorkersRun:
@@ -51,10 +63,13 @@ def measure(workers: int, options: Options) -> WorkersRun:
     with running(command) as proc:
         wait_ok(base, PROBE, proc)
         wrk(base, PROBE, options.warmup, CONNECTIONS)
-        before = tree_cpu_seconds(proc.pid)
+        before, machine = tree_cpu_seconds(proc.pid), busy_seconds()
         load = wrk(base, PROBE, options.duration, CONNECTIONS)
         cpu = tree_cpu_seconds(proc.pid) - before
-    return WorkersRun(load, cpu / load.requests * 1e6)
+        busy = busy_seconds() - machine
+    seconds = load.requests / load.rps
+    others = (busy - cpu - load.wrk_cpu_pct / 100 * seconds) / seconds
+    return WorkersRun(load, cpu / load.requests * 1e6, max(0.0, others))
 
 
 def workers_group(options: Options) -> GroupResult:
@@ -71,6 +86,9 @@ def workers_group(options: Options) -> GroupResult:
     details = {
         "method": f"{options.rounds} rounds of {options.duration} s, {CONNECTIONS} conns",
         "rps": {count: [run.load.rps for run in count_runs] for count, count_runs in runs.items()},
+        "others_cores": {
+            count: [run.others_cores for run in count_runs] for count, count_runs in runs.items()
+        },
     }
     return GroupResult(rows, details)
 
@@ -87,7 +105,8 @@ def _row(count: int, runs: list[WorkersRun]) -> Row:
         p50_ms=median([run.load.p50_ms for run in runs]),
         p99_ms=median([run.load.p99_ms for run in runs]),
         cpu_us=median([run.cpu_us for run in runs]),
-        note=f"wrk {median([run.load.wrk_cpu_pct for run in runs]):.0f}% CPU",
+        note=f"wrk {median([run.load.wrk_cpu_pct for run in runs]):.0f}% CPU; other "
+        f"processes {median([run.others_cores for run in runs]):.1f} cores",
     )
 
 
