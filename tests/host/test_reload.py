@@ -56,6 +56,21 @@ def test_a_syntax_error_is_reported_the_old_code_serves_and_the_next_save_recove
     assert host.stop() == 0
 
 
+def test_an_app_broken_at_start_serves_once_a_save_fixes_it(
+    start_host: StartHost, tmp_path: Path
+) -> None:
+    root = app_copy(tmp_path)
+    source = root / "function_app.py"
+    edit(source, '"v1"', '"v1" +')
+    host = supervised(start_host, root, "--reload")  # as one host: serves no function
+    assert "importing the app raised SyntaxError" in host.output
+    assert get(host, "/api/version").status == 404
+    edit(source, '"v1" +', '"v1"')
+    host.wait_for(RELOADED)
+    assert answer(host, "/api/version") == "v1"
+    assert host.stop() == 0
+
+
 def test_a_changed_local_setting_is_read_afresh(start_host: StartHost, tmp_path: Path) -> None:
     root = app_copy(tmp_path)
     host = supervised(start_host, root, "--reload")
