@@ -31,8 +31,7 @@ from funchost.host.options import (
 )
 from funchost.host.report import render
 from funchost.host.signals import on_stop_signals
-from funchost.host.supervisor import start as supervisor
-from funchost.host.supervisor.multiprocess import NeverStarted
+from funchost.host.supervisor import config as supervisor
 from funchost.host.supervisor.slot import worker_slot
 from funchost.worker.indexer import index_app
 from funchost.worker.loader import load_app, script_file_name
@@ -392,9 +391,11 @@ def _supervise(
         host = Host(options, config)  # loaded only to learn which emulators its functions use
         host.load()
         emulator = _start_azurite(host, options)
+    from funchost.host.supervisor import multiprocess, start  # only when it runs
+
     try:
-        supervisor.serve(options, plan, *command)
-    except NeverStarted:
+        start.serve(options, plan, *command)
+    except multiprocess.NeverStarted:
         return EXIT_NOT_STARTED  # the workers (or the bind) said why
     finally:
         if emulator is not None:

@@ -127,7 +127,12 @@ class Supervisor:
         loop = asyncio.get_running_loop()
         self.sock.setblocking(False)
         while True:
-            conn, _ = await loop.sock_accept(self.sock)
+            try:
+                conn, _ = await loop.sock_accept(self.sock)
+            except OSError as exc:  # out of descriptors, say: the backlog waits meanwhile
+                log.error("Accepting a connection failed: %s; trying again.", exc)
+                await asyncio.sleep(_NO_WORKER_WAIT)
+                continue
             with conn:  # the worker has its own copy once handed
                 while not self._hand(conn):
                     await asyncio.sleep(_NO_WORKER_WAIT)  # all dead or full: one is replaced soon
@@ -160,7 +165,7 @@ class Supervisor:
     async def reload(self, reasons: list[str]) -> bool:
         """Swap in a new generation; False (old one kept) when it does not start."""
         began = time.perf_counter()
-        log.info("Reloading (%s).", ", ".join(sorted(set(reasons))) or "SIGHUP")
+        log.info("Reloading (%s).", ", ".join(sorted(set(reasons))))
         new = await self._generation(hold=True, reject=True)
         if new is None:
             log.error(

@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import fcntl
 import os
 import signal
 import socket
 import struct
 import subprocess
 import sys
-import termios
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -145,6 +143,9 @@ async def spawn(
 
 def _queued(channel: socket.socket) -> int:
     """Bytes handed over and not yet taken (Linux counts them until the receiver reads)."""
+    import fcntl  # here: Unix only, and this module is imported everywhere (cli)
+    import termios
+
     try:
         outq = fcntl.ioctl(channel.fileno(), termios.TIOCOUTQ, b"\0" * 4)
     except OSError:  # closed, or a system without it: nothing to wait for

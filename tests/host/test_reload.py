@@ -20,7 +20,7 @@ from supervisor_helpers import (
 from watchfiles import Change
 
 from funchost.errors import ConfigError
-from funchost.host.supervisor.start import plan, worker_count
+from funchost.host.supervisor.config import plan, worker_count
 from funchost.host.supervisor.watchfilesreload import ReloadFilter
 
 RELOADED = "Reloaded in "
