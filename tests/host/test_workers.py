@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.client
+import json
 import signal
 import subprocess
 import threading
@@ -145,3 +146,16 @@ def test_the_supervisor_stops_when_its_output_is_gone(tmp_path: Path) -> None:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_workers_created_keys_once_and_all_accept_them(
+    start_host: StartHost, tmp_path: Path
+) -> None:
+    # No secrets yet: four workers starting at once must not each make their own.
+    root = app_copy(tmp_path)
+    host = supervised(start_host, root, "--workers", "4", "--enable-auth")
+    secrets = json.loads((root / ".funchost" / "secrets" / "host.json").read_text())
+    master = {"x-functions-key": secrets["masterKey"]["value"]}
+    statuses = [get(host, "/admin/host/status", master).status for _ in range(8)]
+    assert statuses == [200] * 8  # every worker (two requests each) knows the key
+    assert host.stop() == 0
