@@ -38,10 +38,14 @@ def test_the_app_setting_sets_the_count_and_sync_requests_run_side_by_side(
 ) -> None:
     # One thread each: in one process the second request would wait for the first.
     env = {"FUNCTIONS_WORKER_PROCESS_COUNT": "2", "PYTHON_THREADPOOL_THREAD_COUNT": "1"}
-    host = supervised(start_host, app_copy(tmp_path), **env)
-    answers = concurrently(2, lambda: get(host, "/api/sleep?s=1").text)
+    meeting = tmp_path / "meeting"
+    meeting.mkdir()
+    host = supervised(start_host, app_copy(tmp_path), MEET_DIR=str(meeting), **env)
+    answers = concurrently(2, lambda: get(host, "/api/meet?n=2").text)
     assert "2 worker(s) serving" in host.output
-    assert len(set(answers)) == 2, answers  # each in its own worker, at the same time
+    pids, outcomes = zip(*(str(answer).split() for answer in answers), strict=True)
+    assert outcomes == ("met", "met"), answers  # both inside at once (one thread each)...
+    assert len(set(pids)) == 2, answers  # ...in two processes
     assert host.stop() == 0
 
 

@@ -1,7 +1,9 @@
 """Which process answers: --workers and --reload tests (and bench/) read these."""
 
 import os
+import threading
 import time
+from pathlib import Path
 
 import azure.functions as func
 
@@ -29,3 +31,19 @@ def version(req: func.HttpRequest) -> str:
 def greeting(req: func.HttpRequest) -> str:
     """A value from local.settings.json (a reload reads the file afresh)."""
     return os.environ.get("GREETING", "")
+
+
+@app.route(route="meet")
+def meet(req: func.HttpRequest) -> str:
+    """Wait (5 s at most) until ``?n=`` calls are inside at once: proof they run side by side.
+
+    Answers ``<pid> met``, or ``<pid> alone`` when the others never came in meanwhile.
+    """
+    folder = Path(os.environ["MEET_DIR"])
+    wanted = int(req.params.get("n", "2"))
+    (folder / f"{os.getpid()}-{threading.get_ident()}").touch()
+    deadline = time.monotonic() + 5
+    while len(list(folder.iterdir())) < wanted and time.monotonic() < deadline:
+        time.sleep(0.01)
+    met = len(list(folder.iterdir())) >= wanted
+    return f"{os.getpid()} {'met' if met else 'alone'}"
