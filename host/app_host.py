@@ -267,8 +267,16 @@ class Host:
         """SIGUSR1 from the supervisor: the previous generation exited; start the listeners."""
         if self._held:
             self._held = False
-            start = listeners.start_all(self.state.functions)
-            self._releasing = asyncio.get_running_loop().create_task(start)
+            self._releasing = asyncio.get_running_loop().create_task(self._start_triggers())
+
+    async def _start_triggers(self) -> None:
+        # As a listener failing at start stops a single host: this worker exits and its
+        # supervisor starts another.
+        try:
+            await listeners.start_all(self.state.functions)
+        except Exception:
+            log.exception("Starting the trigger listeners failed; stopping this worker.")
+            self.request_stop()
 
     # --- frameworks (worker/frameworks.py): the ASGI lifespan of an AsgiFunctionApp ---------
 
