@@ -10,6 +10,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from azurite import Azurite
 from conftest import (
     APPS,
     BROKEN_APPS,
@@ -20,6 +21,17 @@ from conftest import (
     run_funchost,
 )
 from http_helpers import get
+from queue_helpers import (
+    APP,
+    lines_with,
+    message_count,
+    queue_env,
+    send,
+    unique,
+    wait_lines,
+    wait_until,
+    words_after,
+)
 from supervisor_helpers import app_copy, concurrently, eventually, pid_answer, supervised
 
 from funchost.host.ci import ready
@@ -162,4 +174,20 @@ def test_workers_created_keys_once_and_all_accept_them(
     master = {"x-functions-key": secrets["masterKey"]["value"]}
     statuses = [get(host, "/admin/host/status", master).status for _ in range(8)]
     assert statuses == [200] * 8  # every worker (two requests each) knows the key
+    assert host.stop() == 0
+
+
+def test_two_workers_competing_on_a_queue_run_each_message_once(
+    start_host: StartHost, azurite: Azurite
+) -> None:
+    queue = unique("workers")
+    env = queue_env(azurite, binary=queue)
+    host = start_host(APP, "--workers", "2", "--functions", "binary", env=env, ready=False)
+    host.wait_for("worker(s) serving")
+    sent = [f"m{number:02}".encode() for number in range(20)]
+    send(azurite, queue, *sent)
+    lines = wait_lines(host, " BINARY ", len(sent), timeout=30)
+    wait_until(lambda: message_count(azurite, queue) == 0, 15, "the queue empty")
+    assert sorted(bytes.fromhex(word) for word in words_after(lines, "BINARY")) == sent
+    assert len(lines_with(host, " BINARY ")) == len(sent)  # none twice
     assert host.stop() == 0
