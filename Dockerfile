@@ -13,12 +13,14 @@ ARG APP=examples/hello
 # there by AzureWebJobsScriptRoot. FUNCHOST_ADDRESS and FUNCHOST_PORT make the command
 # `funchost start --address 0.0.0.0 --port 80`, and `-e FUNCHOST_PORT=8080` moves the listener
 # and the HEALTHCHECK together. Keys and timer state go to the user's home: the app's folder
-# belongs to root and stays read-only. No Azurite here: storage is a real account.
+# belongs to root and stays read-only. No Azurite here: storage is a real account. No reload:
+# `docker run -t` gives a terminal, where it would be on, and an image's code never changes.
 ENV AzureWebJobsScriptRoot=/home/site/wwwroot \
     FUNCTIONS_WORKER_RUNTIME=python \
     FUNCHOST_ADDRESS=0.0.0.0 \
     FUNCHOST_PORT=80 \
     FUNCHOST_NO_AZURITE=1 \
+    FUNCHOST_RELOAD=0 \
     FUNCTIONS_SECRETS_PATH=/home/funchost/secrets \
     FUNCHOST_STATE_DIR=/home/funchost/state \
     PATH=/opt/funchost/bin:$PATH \

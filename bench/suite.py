@@ -36,6 +36,8 @@ GROUPS = {
     "eventhubs": "bench.eventhub_throughput:eventhubs_group",
     "cosmosdb": "bench.cosmos_throughput:cosmosdb_group",
     "timer": "bench.timer_jitter:timer_group",
+    "reload": "bench.reload_latency:reload_group",
+    "workers": "bench.workers_throughput:workers_group",
 }
 GROUP_HELP = """groups (all by default, in this order):
   http     hello `async def` and `def` through funchost vs raw aiohttp + uvloop (wrk)
@@ -48,7 +50,9 @@ GROUP_HELP = """groups (all by default, in this order):
   servicebus  Service Bus trigger msg/s vs a hand-written SDK loop on the AMQP peer
   eventhubs  Event Hubs trigger events/s vs a hand-written consumer loop (AMQP peer, Azurite)
   cosmosdb  Cosmos DB trigger docs/s vs a hand-written change-feed loop (Cosmos DB peer)
-  timer    one-second timer lateness, idle and beside wrk load"""
+  timer    one-second timer lateness, idle and beside wrk load
+  reload   save → new code served under funchost start --reload
+  workers  CPU-bound def req/s with --workers 2 vs 1 (wrk)"""
 FULL = {
     "duration": 10,
     "warmup": 2,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import sys
@@ -24,6 +25,7 @@ from funchost.host.http.keys import load_keys, secrets_dir
 from funchost.host.http.rates import data_rates
 from funchost.host.http.server import HttpServer
 from funchost.host.options import StartOptions
+from funchost.host.supervisor.slot import HandedConnections
 from funchost.host.ui import files as ui_files
 from funchost.host.ui.dashboard import Dashboard
 from funchost.worker.frameworks import AsgiLifespan, asgi_lifespan
@@ -99,6 +101,9 @@ class Host:
         self.lifespan: AsgiLifespan | None = None
         self._unavailable_kinds: dict[str, str | None] = {}
         self.telemetry = telemetry.Telemetry()
+        # supervisor/: a new generation's listeners wait for the old one to exit (SIGUSR1).
+        self._held = options.worker is not None and options.worker.hold_triggers
+        self._releasing: asyncio.Task[None] | None = None
 
     def load(self) -> LoadState:
         """Import, index and wire the app; whole-app and per-function errors are recorded."""
@@ -206,6 +211,8 @@ class Host:
         With --port 0 the port is the system's choice, known only once the socket listens,
         and the report's URLs must name it: then ``serve`` prints it (unless ``now``).
         """
+        if not self.speaks:
+            return
         if self.options.port == 0 and not now:
             self._pending_report = note
             return
@@ -218,6 +225,11 @@ class Host:
         if self.dashboard is None:
             return ""
         return f"Dashboard: {self.options.base_url}{ui.PATH}\n"
+
+    @property
+    def speaks(self) -> bool:
+        """Whether this process prints the report: one host, or the first of its workers."""
+        return self.options.worker is None or self.options.worker.index == 0
 
     def enforce_auth(self) -> Path | None:
         """Load keys when auth is enforced; returns the secrets folder, None when off."""
@@ -239,7 +251,10 @@ class Host:
         """
         await self._start_lifespan()  # frameworks: before the socket listens
         try:
-            port = await self.server.start(self.options.address, self.options.port)
+            worker = self.options.worker
+            handed = None if worker is None else functools.partial(HandedConnections, worker)
+            port = self.options.port if worker is None else worker.port
+            port = await self.server.start(self.options.address, port, handed)
             # --port 0: the port the system chose is the one every URL and the report show.
             self.options = replace(self.options, port=port)
             if self._pending_report is not None:
@@ -252,14 +267,15 @@ class Host:
 
     async def serve(self, started: float) -> None:
         """Start listening and every listener, report, then run until asked to stop."""
-        await self.open()
+        await self.open(triggers=not self._held)
         # As Core Tools: function code building its own URLs reads this; a platform's wins.
         os.environ.setdefault("WEBSITE_HOSTNAME", f"localhost:{self.options.port}")
         elapsed = round((time.perf_counter() - started) * 1000)
-        self.options.out.write(
-            f"Host started in {elapsed} ms, listening on {self.options.base_url}\n"
-        )
-        self.options.out.flush()
+        if self.speaks:
+            self.options.out.write(
+                f"Host started in {elapsed} ms, listening on {self.options.base_url}\n"
+            )
+            self.options.out.flush()
         self._mark_ready()
         startup.serving()  # the collector, off during the command's start-up, runs again
         # From here on, print() in user code becomes timestamped log lines.
@@ -281,6 +297,23 @@ class Host:
         if self.options.ready_file is not None:
             url = ready.connect_url(self.options.address, self.options.port)
             ready.write_ready(self.options.ready_file, url)
+        if self.options.worker is not None:
+            self.options.worker.notify_ready()
+
+    def release_triggers(self) -> None:
+        """SIGUSR1 from the supervisor: the previous generation exited; start the listeners."""
+        if self._held:
+            self._held = False
+            self._releasing = asyncio.get_running_loop().create_task(self._start_triggers())
+
+    async def _start_triggers(self) -> None:
+        # As a listener failing at start stops a single host: this worker exits and its
+        # supervisor starts another.
+        try:
+            await listeners.start_all(self.state.functions)
+        except Exception:
+            log.exception("Starting the trigger listeners failed; stopping this worker.")
+            self.request_stop()
 
     # --- frameworks (worker/frameworks.py): the ASGI lifespan of an AsgiFunctionApp ---------
 
@@ -320,6 +353,8 @@ class Host:
         """Stop intake, let in-flight work finish by one deadline, then close everything."""
         log.info("Stopping host...")
         timeout = self.options.shutdown_timeout
+        if self._releasing is not None:  # listeners still starting are stopped once started
+            await asyncio.gather(self._releasing, return_exceptions=True)
         # One budget for all: triggers and HTTP requests drain side by side, not one by one.
         await asyncio.gather(
             listeners.stop_all(self.state.functions, listeners.deadline_after(timeout)),

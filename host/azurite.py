@@ -217,7 +217,7 @@ def launch(
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # a Ctrl+C reaches funchost, which stops it in order
-                preexec_fn=_die_with_parent(),
+                preexec_fn=die_with_parent(),
             )
     except OSError as exc:
         raise AzuriteError(f"cannot start Azurite ({executable}): {exc}") from None
@@ -242,7 +242,7 @@ def azurite_arguments(ports: Iterable[tuple[str, int]], storage: Sequence[str]) 
     return [*args, "--disableTelemetry"]
 
 
-def _die_with_parent() -> Callable[[], object] | None:
+def die_with_parent() -> Callable[[], object] | None:
     """For the child: SIGTERM when funchost dies, even by SIGKILL (Linux prctl).
 
     Looked up here, in the parent: the child between fork and exec must not import anything.

@@ -31,6 +31,9 @@ from funchost.host.options import (
     StartOptions,
 )
 from funchost.host.report import render
+from funchost.host.signals import on_stop_signals
+from funchost.host.supervisor import config as supervisor
+from funchost.host.supervisor.slot import worker_slot
 from funchost.redact import redact
 from funchost.worker.indexer import index_app
 from funchost.worker.loader import load_app, script_file_name
@@ -163,6 +166,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(start)
     _add_start_options(start)
     ci.add_start_options(start)
+    reload = os.environ.get("FUNCHOST_RELOAD", "").strip()
+    supervisor.add_start_options(
+        start,
+        reload=_env_flag("FUNCHOST_RELOAD") if reload else None,  # None: a terminal's choice
+    )
     check = sub.add_parser("check", help="index and validate the app without serving (for CI)")
     _add_common(check)
     check.add_argument(
@@ -203,7 +211,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_OK if ci.invoke(args) else EXIT_CRASHED
         if args.command == "deploy":
             return _deploy(args)
-        return _start(args, started)
+        return _start(args, started, sys.argv[1:] if argv is None else list(argv))
     except FunchostError as exc:
         print(f"funchost: {redact(str(exc))}", file=sys.stderr)
         return EXIT_NOT_STARTED
@@ -211,6 +219,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _options(args: argparse.Namespace, config: Config | None = None) -> StartOptions:
     root = Path(args.script_root).resolve()
+    worker = worker_slot(os.environ)  # under a supervisor, which writes the ready file
     # azurite=False: `check` judges the app, not whether this machine has the emulators.
     options = StartOptions(
         script_root=root, functions=tuple(args.functions), verbose=args.verbose, azurite=False
@@ -225,13 +234,14 @@ def _options(args: argparse.Namespace, config: Config | None = None) -> StartOpt
         cors=config.local.cors if cors is None else cors,
         cors_credentials=args.cors_credentials or config.local.cors_credentials,
         json_logs=args.json_logs,
-        ready_file=None if args.ready_file is None else Path(args.ready_file).resolve(),
+        ready_file=None if args.ready_file is None or worker else Path(args.ready_file).resolve(),
         # The report and "Host started" lines become JSON too: every stdout line parses.
         out=cast(TextIO, logs.JsonLines(sys.stdout)) if args.json_logs else sys.stdout,
         strict=args.strict,
         enable_auth=args.enable_auth,
         azurite=not args.no_azurite,
         ui=not args.no_ui,
+        worker=worker,
         shutdown_timeout=(
             DEFAULT_SHUTDOWN_TIMEOUT if args.shutdown_timeout is None else args.shutdown_timeout
         ),
@@ -318,11 +328,15 @@ def _python_app(config: Config) -> Config:
     return config
 
 
-def _start(args: argparse.Namespace, started: float) -> int:
+def _start(args: argparse.Namespace, started: float, argv: list[str]) -> int:
+    environ = dict(os.environ)  # before local.settings.json's Values go in: for workers
     options, config = configured(args)
     if options.ready_file is not None:
         ready.clear_ready(options.ready_file)  # a previous run's must not say ready
     _configure_logging(config, options)
+    plan = supervisor.plan(args.workers, args.reload, config.settings)
+    if plan.supervised and options.worker is None:
+        return _supervise(options, config, plan, (argv, environ))
     host = Host(options, config)
     state = host.load()
     secrets = host.enforce_auth()
@@ -331,7 +345,8 @@ def _start(args: argparse.Namespace, started: float) -> int:
         if secrets is None
         else f"Auth is enforced: function keys are checked (keys in {secrets}).\n"
     )
-    if state.app_error is not None and options.strict:
+    rejected = options.worker is not None and options.worker.reject_broken
+    if state.app_error is not None and (options.strict or rejected):
         host.report(note, now=True)
         return EXIT_NOT_STARTED
     host.report(note)
@@ -342,11 +357,7 @@ def _start(args: argparse.Namespace, started: float) -> int:
     except AppLoadError:
         return EXIT_NOT_STARTED  # --strict and the app failed at start-up: already reported
     except OSError as exc:
-        print(
-            f"funchost: cannot listen on {options.address}:{options.port}: {exc.strerror}; "
-            f"pass --port (or FUNCHOST_PORT) to use another port",
-            file=sys.stderr,
-        )
+        print(supervisor.cannot_listen(options, exc), file=sys.stderr)
         return EXIT_NOT_STARTED
     except Exception:
         logging.getLogger("funchost.host").exception("The host crashed.")
@@ -357,9 +368,36 @@ def _start(args: argparse.Namespace, started: float) -> int:
     return EXIT_OK
 
 
+def _supervise(
+    options: StartOptions,
+    config: Config,
+    plan: supervisor.Plan,
+    command: tuple[list[str], dict[str, str]],
+) -> int:
+    """Serve from worker processes (host/supervisor/); Azurite is started here, once."""
+    emulator = None
+    if options.azurite and not azurite.ports_in_use():
+        host = Host(options, config)  # loaded only to learn which emulators its functions use
+        host.load()
+        emulator = _start_azurite(host, options)
+    from funchost.host.supervisor import multiprocess, start  # only when it runs
+
+    try:
+        start.serve(options, plan, *command)
+    except multiprocess.NeverStarted:
+        return EXIT_NOT_STARTED  # the workers (or the bind) said why
+    finally:
+        if emulator is not None:
+            emulator.stop()  # after the workers: their listeners released their leases
+    return EXIT_OK
+
+
 def _start_azurite(host: Host, options: StartOptions) -> azurite.RunningAzurite | None:
-    """Azurite for the development storage, when nothing listens on its ports."""
-    if not options.azurite:
+    """Azurite for the development storage, when nothing listens on its ports.
+
+    Never in a supervisor's worker: the supervisor starts it once, not once per reload.
+    """
+    if not options.azurite or options.worker is not None:
         return None
     settings = host.local_services(AZURITE)
     emulator = azurite.autostart(options.script_root, settings)
@@ -391,21 +429,13 @@ def _exit_past_stuck_threads(host: Host, code: int) -> None:
 
 
 async def _serve(host: Host, started: float) -> None:
-    loop = asyncio.get_running_loop()
-    presses = 0
+    def force() -> None:
+        azurite.stop_started(kill=True)
+        os._exit(EXIT_CRASHED)
 
-    def on_signal() -> None:
-        # The handler only sets a flag; a second signal forces the exit.
-        nonlocal presses
-        presses += 1
-        if presses > 1:
-            azurite.stop_started(kill=True)
-            os._exit(EXIT_CRASHED)
-        host.request_stop()
-
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):  # Windows has no add_signal_handler
-            loop.add_signal_handler(sig, on_signal)
+    on_stop_signals(host.request_stop, force)
+    if host.options.worker is not None:  # its supervisor says when the triggers may start
+        asyncio.get_running_loop().add_signal_handler(signal.SIGUSR1, host.release_triggers)
     await host.serve(started)
 
 

@@ -52,4 +52,4 @@ class Ranged(Generic[Number]):
 
 PORT = Ranged(int, 0, 65535, "0 (any free port) or 1-65535")
 SECONDS = Ranged(float, 0.0, None, "a number of seconds, 0 or more")
-REPLICAS = Ranged(int, 1, None, "a whole number, 1 or more")
+COUNT = Ranged(int, 1, None, "a whole number, 1 or more")

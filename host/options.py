@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
+from funchost.host.supervisor.slot import WorkerSlot
+
 DEFAULT_PORT = 7071
 DEFAULT_ADDRESS = "127.0.0.1"
 DEFAULT_SHUTDOWN_TIMEOUT = 30.0
@@ -33,6 +35,7 @@ class StartOptions:
     ready_file: Path | None = None  # --ready-file: the URL, written once the port accepts
     ui: bool = True  # serve the dashboard at /admin/ui/ (--no-ui: 404)
     out: TextIO = field(default=sys.stdout, compare=False)
+    worker: WorkerSlot | None = None  # a worker under ``--reload``/``--workers`` (supervisor/)
 
     @property
     def auth_enforced(self) -> bool:

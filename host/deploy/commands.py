@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from funchost.host.deploy import kubernetes, scalers, yamltext
-from funchost.host.option_ranges import REPLICAS
+from funchost.host.option_ranges import COUNT
 from funchost.worker.indexer import FunctionSpec
 
 
@@ -39,7 +39,7 @@ def add_commands(
     )
     k8s.add_argument(
         "--max-replicas",
-        type=REPLICAS,
+        type=COUNT,
         default=10,
         help="the most replicas KEDA may run (default: 10)",
     )

@@ -8,17 +8,23 @@ systemKeys; ``<function>.json`` with keys), generated on first use with ``secret
 from __future__ import annotations
 
 import base64
+import contextlib
 import hmac
 import json
 import logging
 import os
 import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from funchost.errors import ConfigError
+
+try:
+    import fcntl
+except ImportError:  # Windows: one process serves there (no --workers)
+    fcntl = None  # type: ignore[assignment]
 
 log = logging.getLogger("funchost.keys")
 
@@ -95,14 +101,26 @@ def load_keys(
     if storage.lower() != "files":
         log.warning("%s=%s: funchost keeps keys in files only.", STORAGE_TYPE_SETTING, storage)
     folder = secrets_dir(script_root, settings)
-    host_doc = _host_secrets(folder, list(system_key_names))
+    with _one_writer(folder):
+        host_doc = _host_secrets(folder, list(system_key_names))
+        functions = {name: _function_keys(folder, name) for name in function_names}
     master = settings.get("FUNCTIONS_MASTER_KEY") or host_doc["masterKey"]["value"]
     host_keys = _named(host_doc.get("functionKeys", []), folder / "host.json", "functionKeys")
     if settings.get("FUNCTIONS_FUNCTION_KEY"):
         host_keys["FUNCTIONS_FUNCTION_KEY"] = settings["FUNCTIONS_FUNCTION_KEY"]
     system = _named(host_doc.get("systemKeys", []), folder / "host.json", "systemKeys")
-    functions = {name: _function_keys(folder, name) for name in function_names}
     return Keys(master=master, host_keys=host_keys, system_keys=system, function_keys=functions)
+
+
+@contextlib.contextmanager
+def _one_writer(folder: Path) -> Iterator[None]:
+    """One process at a time reads and creates keys: workers starting together (--workers)
+    would each make their own and then refuse each other's."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with (folder / ".lock").open("a") as lock:
+        if fcntl is not None:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        yield
 
 
 def _host_secrets(folder: Path, system_names: list[str]) -> dict[str, Any]:

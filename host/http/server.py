@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Protocol, cast
 
 from aiohttp import hdrs, web
 from aiohttp.http import HttpVersion11, RawRequestMessage
@@ -54,6 +54,16 @@ WebHandler = Callable[[web.BaseRequest], Awaitable[web.StreamResponse]]
 # A middleware gets the request and the rest of the chain, as aiohttp's do.
 Middleware = Callable[[web.BaseRequest, WebHandler], Awaitable[web.StreamResponse]]
 
+
+class Closable(Protocol):
+    """What serves connections accepted elsewhere (a supervisor's workers: host/supervisor)."""
+
+    def close(self) -> None:
+        """Stop taking new connections."""
+        ...
+
+
+Handed = Callable[[Callable[[], asyncio.Protocol]], Closable]
 MAX_BODY_BYTES = 100 * 1024 * 1024
 # How often slow clients are looked for (Kestrel's heartbeat: once a second).
 _HEARTBEAT = 1.0
@@ -76,7 +86,7 @@ class HttpServer:
         # ``home`` when no function claims it; /admin/ui/ is ``ui`` (None: --no-ui, a 404).
         self.routes = RouteResolver(route_prefix, self._admin_api, home, ui)
         self._address = ""  # bound by start(): a Host naming it is this machine's
-        self._server: asyncio.AbstractServer | None = None
+        self._server: asyncio.AbstractServer | Closable | None = None
         self._connections: set[HttpConnection] = set()
         # aiohttp's way: the middlewares around _route_web_request, chained by start().
         self._middleware_chain: WebHandler = self._route_web_request
@@ -87,8 +97,11 @@ class HttpServer:
 
     # --- serving -----------------------------------------------------------------------
 
-    async def start(self, host: str, port: int) -> int:
-        """Bind and start accepting; returns the port it listens on once it does (0 picks one)."""
+    async def start(self, host: str, port: int, handed: Handed | None = None) -> int:
+        """Bind and start accepting; returns the port it listens on once it does (0 picks one).
+
+        ``handed``: no bind; connections a supervisor accepted on ``port`` are served instead.
+        """
         handler: WebHandler = self._route_web_request
         for middleware in reversed(self.middlewares):  # the first one listed runs first
             handler = _chained(middleware, handler)
@@ -96,14 +109,17 @@ class HttpServer:
         self._address = host
         loop = asyncio.get_running_loop()
         batch = WriteBatch(loop)
-        self._server = await loop.create_server(
-            lambda: HttpConnection(loop, self._serve, self._connections, batch, self.rates),
-            host,
-            port,
-            backlog=128,
-        )
+
+        def connection() -> HttpConnection:
+            return HttpConnection(loop, self._serve, self._connections, batch, self.rates)
+
         self._heartbeat = loop.call_later(_HEARTBEAT, self._beat)
-        return int(self._server.sockets[0].getsockname()[1])
+        if handed is not None:
+            self._server = handed(connection)
+            return port
+        server = await loop.create_server(connection, host, port, backlog=128)
+        self._server = server
+        return int(server.sockets[0].getsockname()[1])
 
     def _beat(self) -> None:
         # One timer for every connection, as Kestrel's heartbeat, not one per request;

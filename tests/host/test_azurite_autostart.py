@@ -73,16 +73,21 @@ def _status_blobs() -> list[str]:
     return [blob.name for blob in container.list_blobs(name_starts_with="timers/")]
 
 
+def _dev_env() -> dict[str, str]:
+    """The development storage, with the repository's Azurite first on PATH."""
+    return {
+        **DEV,
+        "AzureFunctionsWebHost__hostid": HOST_ID,
+        "PATH": f"{AZURITE.parent}{os.pathsep}{os.environ.get('PATH', '')}",
+    }
+
+
 @pytest.mark.usefixtures("free_dev_ports")
 def test_azurite_is_started_for_the_development_storage_and_stopped_on_exit(
     start_host: StartHost, app_copy: Path
 ) -> None:
     require_installed()
-    env = {
-        **DEV,
-        "AzureFunctionsWebHost__hostid": HOST_ID,
-        "PATH": f"{AZURITE.parent}{os.pathsep}{os.environ.get('PATH', '')}",
-    }
+    env = _dev_env()
     host = start_host(app_copy, env=env)
     data = app_copy / ".funchost" / "azurite"
     assert host.wait_for("Started Azurite") == (
@@ -145,3 +150,24 @@ def test_an_app_without_development_storage_does_not_start_azurite(
     empty.mkdir()
     host = start_host(app_copy, env={"PATH": str(empty)})  # no AzureWebJobsStorage: files
     assert "Azurite" not in host.drain()
+
+
+@pytest.mark.usefixtures("free_dev_ports")
+def test_under_reload_azurite_is_started_once_by_the_supervisor(
+    start_host: StartHost, app_copy: Path
+) -> None:
+    require_installed()
+    env = _dev_env()
+    host = start_host(app_copy, "--reload", env=env, ready=False)
+    host.wait_for("worker(s) serving")
+    data = str(app_copy / ".funchost" / "azurite")
+    emulator = _processes_mentioning(data)
+    assert emulator, host.output
+    source = app_copy / "function_app.py"
+    source.write_text(source.read_text() + "\n")
+    host.wait_for("Reloaded in ")
+    assert host.output.count("Started Azurite") == 1  # not again for the new worker
+    assert _processes_mentioning(data) == emulator  # the same process serves on
+    assert host.stop() == 0
+    assert _processes_mentioning(data) == []
+    assert ports_in_use() == []

@@ -50,6 +50,8 @@ def test_help_names_an_environment_variable_for_every_option() -> None:
         "--no-azurite",
         "--no-ui",
         "--ready-file",
+        "--reload",
+        "--workers",
     }
     flat = " ".join(result.stdout.split())
     for option in options:

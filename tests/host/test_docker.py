@@ -67,6 +67,7 @@ def test_listens_on_port_80_of_every_address_with_a_healthcheck() -> None:
     assert only("EXPOSE") == "80"
     env = image_env()
     assert (env["FUNCHOST_ADDRESS"], env["FUNCHOST_PORT"]) == ("0.0.0.0", "80")
+    assert env["FUNCHOST_RELOAD"] == "0"  # `docker run -t` is a terminal: reload would be on
     assert json.loads(only("CMD")) == ["funchost", "start"]
     assert healthcheck_command() == ["python", "-m", "funchost.host.ci.ping"]
 

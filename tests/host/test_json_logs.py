@@ -8,6 +8,7 @@ import urllib.request
 from typing import Any
 
 from conftest import StartHost
+from supervisor_helpers import concurrently
 
 KEYS = {
     "timestamp",
@@ -77,3 +78,17 @@ def test_every_line_parses_and_names_function_invocation_and_exception(
     assert failure["functionName"] == "fails"
     assert failure["exception"].startswith("Exception: KeyError: 'missing-key'\nStack: ")
     assert by_message["Host stopped."]["category"] == "Host.General"
+
+
+def test_lines_stay_whole_json_under_workers(start_host: StartHost) -> None:
+    # Two processes writing at once: the supervisor relays whole lines, never a mix of two.
+    host = start_host("json_logs", "--json-logs", "--workers", "2", "--no-azurite", ready=False)
+    host.wait_for("worker(s) serving")
+    assert concurrently(20, lambda: call(f"{host.base_url}/api/caught")) == [200] * 20
+    assert host.stop() == 0
+    docs = parsed(host.output)
+    assert all(set(doc) == KEYS for doc in docs), docs
+    logged = [d for d in docs if d["message"] == "looked up a key that is not there"]
+    assert len(logged) == 20
+    assert all(d["exception"].endswith("KeyError: 'absent'") for d in logged)
+    assert any(d["message"].startswith("2 worker(s) serving") for d in docs)  # the supervisor's

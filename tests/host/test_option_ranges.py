@@ -24,6 +24,7 @@ START = ["start", "--no-azurite"]
         ([*START, "--shutdown-timeout", "inf"], "--shutdown-timeout: inf is out of range"),
         (["wait-ready", "--timeout", "-0.5"], "argument --timeout: -0.5 is out of range"),
         (["deploy", "kubernetes", "--max-replicas", "0"], "--max-replicas: 0 is out of range"),
+        ([*START, "--workers", "0"], "argument --workers: 0 is out of range; expected a whole"),
     ],
 )
 def test_an_option_out_of_range_is_a_usage_error(
@@ -43,6 +44,7 @@ def test_an_option_out_of_range_is_a_usage_error(
         ("FUNCHOST_SHUTDOWN_TIMEOUT", "nan", START),
         ("FUNCHOST_SHUTDOWN_TIMEOUT", "-5", START),
         ("FUNCHOST_WAIT_TIMEOUT", "-1", ["wait-ready"]),
+        ("FUNCHOST_WORKERS", "0", START),
     ],
 )
 def test_a_variable_out_of_range_is_a_usage_error(
