@@ -23,7 +23,7 @@ from funchost.host.app_host import Config, Host, load_config
 from funchost.host.ci import commands as ci
 from funchost.host.ci import ready
 from funchost.host.deploy import commands as deploy
-from funchost.host.option_ranges import PORT, SECONDS
+from funchost.host.option_ranges import PORT, SECONDS, add_ranged
 from funchost.host.options import (
     DEFAULT_ADDRESS,
     DEFAULT_PORT,
@@ -94,12 +94,13 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
 
 
 def _add_start_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
+    add_ranged(
+        parser,
         "--port",
-        type=PORT,
-        default=PORT.env("FUNCHOST_PORT"),
-        help=f"port to listen on, 0 for any free port (default: local.settings.json "
-        f"Host.LocalHttpPort, else {DEFAULT_PORT}) [env: FUNCHOST_PORT]",
+        PORT,
+        "FUNCHOST_PORT",
+        f"port to listen on, 0 for any free port (default: local.settings.json "
+        f"Host.LocalHttpPort, else {DEFAULT_PORT})",
     )
     parser.add_argument(
         "--address",
@@ -125,14 +126,14 @@ def _add_start_options(parser: argparse.ArgumentParser) -> None:
         "check function keys even on loopback (always checked on other addresses)",
     )
     _flag(parser, "--json-logs", "FUNCHOST_JSON_LOGS", "one JSON object per log line")
-    parser.add_argument(
+    add_ranged(
+        parser,
         "--shutdown-timeout",
-        type=SECONDS,
+        SECONDS,
+        "FUNCHOST_SHUTDOWN_TIMEOUT",
+        "on SIGTERM/Ctrl+C, how long requests and trigger invocations in flight may "
+        f"finish before they are cancelled (default: {DEFAULT_SHUTDOWN_TIMEOUT:g})",
         metavar="SECONDS",
-        default=SECONDS.env("FUNCHOST_SHUTDOWN_TIMEOUT"),
-        help="on SIGTERM/Ctrl+C, how long requests and trigger invocations in flight may "
-        f"finish before they are cancelled (default: {DEFAULT_SHUTDOWN_TIMEOUT:g}) "
-        "[env: FUNCHOST_SHUTDOWN_TIMEOUT]",
     )
     _flag(
         parser,

@@ -50,6 +50,27 @@ class Ranged(Generic[Number]):
             raise ConfigError("environment", name, raw, self.expected) from None
 
 
+def add_ranged(
+    parser: argparse.ArgumentParser,
+    option: str,
+    ranged: Ranged[Number],
+    env: str,
+    text: str,
+    *,
+    metavar: str | None = None,
+    default: Number | None = None,
+) -> None:
+    """An option checked by ``ranged``, defaulting to its variable ``env`` (then ``default``)."""
+    from_env = ranged.env(env)
+    parser.add_argument(
+        option,
+        type=ranged,
+        metavar=metavar,
+        default=default if from_env is None else from_env,
+        help=f"{text} [env: {env}]",
+    )
+
+
 PORT = Ranged(int, 0, 65535, "0 (any free port) or 1-65535")
 SECONDS = Ranged(float, 0.0, None, "a number of seconds, 0 or more")
 COUNT = Ranged(int, 1, None, "a whole number, 1 or more")

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from funchost.host.ci import ready
 from funchost.host.ci.invoke import Outcome, invoke_local, invoke_remote
-from funchost.host.option_ranges import SECONDS
+from funchost.host.option_ranges import SECONDS, add_ranged
 from funchost.redact import redact
 
 if TYPE_CHECKING:
@@ -49,12 +49,14 @@ def add_commands(
     wait = sub.add_parser("wait-ready", help="wait until a started host answers (for CI)")
     _ready_file_option(wait, "the ready file `funchost start --ready-file` writes")
     _url_option(wait)
-    wait.add_argument(
+    add_ranged(
+        wait,
         "--timeout",
-        type=SECONDS,
+        SECONDS,
+        "FUNCHOST_WAIT_TIMEOUT",
+        f"give up after this long (default: {DEFAULT_WAIT:g})",
         metavar="SECONDS",
-        default=_or_default(SECONDS.env("FUNCHOST_WAIT_TIMEOUT"), DEFAULT_WAIT),
-        help=f"give up after this long (default: {DEFAULT_WAIT:g}) [env: FUNCHOST_WAIT_TIMEOUT]",
+        default=DEFAULT_WAIT,
     )
     invoke = sub.add_parser("invoke", help="run one function through the admin API")
     invoke.add_argument("name", metavar="NAME", help="the function's name")
@@ -78,10 +80,6 @@ def add_commands(
         "prints what each output binding got",
     )
     add_common(invoke)
-
-
-def _or_default(value: float | None, default: float) -> float:
-    return default if value is None else value
 
 
 def _url_option(parser: argparse.ArgumentParser) -> None:

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from funchost.errors import ConfigError
-from funchost.host.option_ranges import COUNT
+from funchost.host.option_ranges import COUNT, add_ranged
 from funchost.host.options import StartOptions
 
 PROCESS_COUNT = "FUNCTIONS_WORKER_PROCESS_COUNT"
@@ -48,13 +48,14 @@ def add_start_options(parser: argparse.ArgumentParser, *, reload: bool | None) -
         "local.settings.json under the script root is saved (default: on when stdout is "
         "a terminal) [env: FUNCHOST_RELOAD]",
     )
-    parser.add_argument(
+    add_ranged(
+        parser,
         "--workers",
-        type=COUNT,
+        COUNT,
+        "FUNCHOST_WORKERS",
+        "serve from N processes on one port (default: the app setting "
+        "FUNCTIONS_WORKER_PROCESS_COUNT, else 1)",
         metavar="N",
-        default=COUNT.env("FUNCHOST_WORKERS"),
-        help="serve from N processes on one port (default: the app setting "
-        "FUNCTIONS_WORKER_PROCESS_COUNT, else 1) [env: FUNCHOST_WORKERS]",
     )
 
 
