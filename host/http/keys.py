@@ -116,8 +116,10 @@ def load_keys(
 def _one_writer(folder: Path) -> Iterator[None]:
     """One process at a time reads and creates keys: workers starting together (--workers)
     would each make their own and then refuse each other's."""
-    folder.mkdir(parents=True, exist_ok=True)
-    with (folder / ".lock").open("a") as lock:
+    _make_folder(folder)
+    # Owner-only like every file here (an empty lock file, but the folder's rule is one rule).
+    fd = os.open(folder / ".lock", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    with os.fdopen(fd, "a") as lock:
         if fcntl is not None:
             fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
         yield

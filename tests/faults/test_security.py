@@ -73,7 +73,9 @@ def test_key_files_are_created_private_not_chmod_ed_afterwards(
         os.umask(old)
     folder = tmp_path / ".funchost" / "secrets"
     assert chmods == []
-    assert {p.name: mode(p) for p in folder.iterdir()} == {"host.json": 0o600, "echo.json": 0o600}
+    # Every file there, the workers' lock file (keys.py) too, is its owner's alone.
+    modes = {p.name: mode(p) for p in folder.iterdir()}
+    assert modes == {"host.json": 0o600, "echo.json": 0o600, ".lock": 0o600}
     assert mode(folder) == 0o700
 
 
