@@ -132,8 +132,8 @@ class RouteResolver:
         auth_level: str = "function",
     ) -> None:
         """A function route under routePrefix; a conflicting route raises RouteError."""
-        target = Target(function_name, _level(auth_level, function_name), function=function)
-        self._functions.add(compile_route(template, function_name), methods, target, function_name)
+        level = _level(auth_level, function_name)
+        self._add_function(template, methods, Target(function_name, level, function=function))
 
     def add_stream_route(
         self,
@@ -144,8 +144,13 @@ class RouteResolver:
         auth_level: str = "function",
     ) -> None:
         """A streamed function route under routePrefix; a conflicting route raises RouteError."""
-        target = Target(function_name, _level(auth_level, function_name), stream=stream)
-        self._functions.add(compile_route(template, function_name), methods, target, function_name)
+        level = _level(auth_level, function_name)
+        self._add_function(template, methods, Target(function_name, level, stream=stream))
+
+    def _add_function(self, template: str, methods: frozenset[str] | None, target: Target) -> None:
+        """Both kinds of function route: compiled, checked for conflicts, added."""
+        name = target.function_name
+        self._functions.add(compile_route(template, name), methods, target, name)
 
     def add_webhook(self, extension: str, function_name: str, handler: HttpHandler) -> None:
         """Serve /runtime/webhooks/<extension>?functionName=<function_name>."""
